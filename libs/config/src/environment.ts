@@ -1,0 +1,207 @@
+import 'reflect-metadata';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
+const REDIS_URL = /^rediss?:\/\/\S+$/;
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const normalised = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(normalised)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(normalised)) return false;
+  return value;
+};
+
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0)
+    : value;
+
+/**
+ * Every environment variable Girder reads, with its validation rule and its development
+ * default. The defaults are the ones in `.env.example`: they run against the local
+ * PostgreSQL and Redis, so a fresh clone starts without a `.env`. In production the
+ * secrets have no default (see `PRODUCTION_REQUIRED`).
+ */
+export class Environment {
+  @IsIn(NODE_ENVS)
+  NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
+
+  /** 0 picks a free port (used by the e2e suites). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @Matches(POSTGRES_URL, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/girder';
+
+  @Transform(toList)
+  @IsOptional()
+  @Matches(POSTGRES_URL, { each: true, message: 'DATABASE_READ_URLS must be postgres:// URLs' })
+  DATABASE_READ_URLS: string[] = [];
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @Matches(REDIS_URL, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379/0';
+
+  /** Every Redis key Girder writes starts with this, so several deployments (or test runs) can share one Redis. */
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
+    message: 'REDIS_KEY_PREFIX must be 1..64 characters of A-Z a-z 0-9 _ -',
+  })
+  REDIS_KEY_PREFIX = 'girder';
+
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET = 'development-only-secret-change-me-0123456789';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(30)
+  @Max(86_400)
+  JWT_ACCESS_TTL = 900;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  JWT_REFRESH_TTL = 2_592_000;
+
+  /** argon2id cost (OWASP minimum: 19 MiB, 2 iterations, 1 lane). Raising it slows every login. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(8_192)
+  @Max(1_048_576)
+  PASSWORD_HASH_MEMORY_KIB = 19_456;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  PASSWORD_HASH_ITERATIONS = 2;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(8)
+  PASSWORD_HASH_PARALLELISM = 1;
+
+  @IsEmail({}, { message: 'ADMIN_EMAIL must be an email' })
+  @IsOptional()
+  ADMIN_EMAIL?: string = 'admin@girder.local';
+
+  @IsString()
+  @MinLength(8, { message: 'ADMIN_PASSWORD must be at least 8 characters' })
+  @MaxLength(128)
+  @IsOptional()
+  ADMIN_PASSWORD?: string = 'change-me-admin-password';
+
+  @Transform(toList)
+  @Matches(/^https?:\/\/[^\s,/]+$/, {
+    each: true,
+    message: 'CORS_ORIGINS must be origins like https://app.example.com',
+  })
+  CORS_ORIGINS: string[] = [];
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_PER_MINUTE = 600;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_RATE_LIMIT_PER_MINUTE = 5;
+
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'TRUST_PROXY must be true or false' })
+  TRUST_PROXY = false;
+
+  @Matches(/^(auto|[1-9][0-9]?)$/, { message: 'API_WORKERS must be "auto" or a number 1..99' })
+  API_WORKERS = '1';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WORKER_CONCURRENCY = 4;
+
+  /** 0 picks a free port (used by the e2e suites). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_HEALTH_PORT = 3001;
+
+  /** How long a worker's job lock lasts without renewal: after a crash, the job is retried after about this long. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  TASK_LOCK_DURATION_MS = 30_000;
+
+  /** How often workers look for jobs whose worker died (stalled jobs). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(500)
+  @Max(600_000)
+  TASK_STALLED_INTERVAL_MS = 30_000;
+
+  @IsString()
+  @MinLength(1)
+  STORAGE_DIR = './storage';
+
+  @IsOptional()
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'LOG_PRETTY must be true or false' })
+  LOG_PRETTY = false;
+
+  @IsString()
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'REPORTS_SIGNUPS_CRON must be a cron expression' })
+  REPORTS_SIGNUPS_CRON = '0 0 * * *';
+
+  /** How long a stopping process waits for in-flight requests and jobs before it gives up. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  SHUTDOWN_TIMEOUT_MS = 10_000;
+}
+
+/** Variables that must be set explicitly when NODE_ENV=production: their defaults are for development only. */
+export const PRODUCTION_REQUIRED: ReadonlyArray<keyof Environment> = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'JWT_SECRET',
+];

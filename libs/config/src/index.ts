@@ -1,0 +1,5 @@
+export { AppConfig } from './app-config';
+export { ConfigModule } from './config.module';
+export { environmentConfig } from './environment.config';
+export { Environment, LOG_LEVELS, NODE_ENVS } from './environment';
+export { InvalidEnvironmentError, validateEnvironment } from './validate-environment';

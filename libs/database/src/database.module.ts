@@ -1,0 +1,56 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { AppConfig } from '@girder/config';
+import { ClsModule } from 'nestjs-cls';
+import type { EntityClassOrSchema } from '@nestjs/typeorm/dist/interfaces/entity-class-or-schema.type';
+import { buildDataSourceOptions } from './data-source-options';
+import { TransactionHostRegistration } from './transaction-host-registry';
+
+@Module({})
+export class DatabaseModule {
+  /**
+   * The connection pool(s) and the CLS-based transaction machinery. Import once, in the app's
+   * root module. `applicationName` shows up in `pg_stat_activity`.
+   */
+  static forRoot(applicationName: string): DynamicModule {
+    return {
+      module: DatabaseModule,
+      global: true,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({
+            ...buildDataSourceOptions({
+              url: config.get('DATABASE_URL'),
+              readUrls: config.get('DATABASE_READ_URLS'),
+              poolSize: config.get('DATABASE_POOL_SIZE'),
+              applicationName,
+            }),
+            autoLoadEntities: true,
+          }),
+        }),
+        ClsModule.forRoot({
+          global: true,
+          plugins: [
+            new ClsPluginTransactional({
+              imports: [TypeOrmModule],
+              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+            }),
+          ],
+        }),
+      ],
+      providers: [TransactionHostRegistration],
+    };
+  }
+
+  /** Registers a feature's entities; pair it with a `TransactionalRepository` per entity. */
+  static forFeature(entities: EntityClassOrSchema[]): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [TypeOrmModule.forFeature(entities)],
+      exports: [TypeOrmModule],
+    };
+  }
+}

@@ -1,0 +1,63 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '@girder/config';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { ReadinessService } from './readiness.service';
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
+  response.end(JSON.stringify(body));
+}
+
+/**
+ * The worker's only listener: `/health/live` and `/health/ready` on WORKER_HEALTH_PORT, with the
+ * same checks as the API. A bare node:http server keeps the worker free of a web framework.
+ */
+@Injectable()
+export class WorkerHealthServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('WorkerHealth');
+  private server?: Server;
+
+  constructor(
+    private readonly readiness: ReadinessService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const port = this.config.get('WORKER_HEALTH_PORT');
+    this.server = createServer((request, response) => {
+      const path = (request.url ?? '').split('?')[0];
+      if (request.method !== 'GET')
+        return sendJson(response, 405, { status: 'error', message: 'GET only' });
+      if (path === '/health/live') return sendJson(response, 200, { status: 'ok' });
+      if (path === '/health/ready') {
+        this.readiness
+          .check()
+          .then((report) => sendJson(response, report.healthy ? 200 : 503, report.result))
+          .catch((error: Error) => {
+            this.logger.error({ err: error }, 'readiness check failed');
+            sendJson(response, 503, { status: 'error', message: 'readiness check failed' });
+          });
+        return;
+      }
+      return sendJson(response, 404, { status: 'error', message: 'not found' });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, () => resolve());
+    });
+    this.logger.log(`Health endpoints on http://localhost:${port}/health/{live,ready}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** The bound port (useful when WORKER_HEALTH_PORT is 0 in tests). */
+  get port(): number | undefined {
+    const address = this.server?.address();
+    return typeof address === 'object' && address ? address.port : undefined;
+  }
+}

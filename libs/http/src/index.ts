@@ -1,0 +1,15 @@
+export {
+  JSON_BODY_LIMIT,
+  UNVERSIONED_ROUTES,
+  configureHttpApp,
+  type HttpAppOptions,
+} from './configure-http-app';
+export {
+  PageQuery,
+  decodeCursor,
+  encodeCursor,
+  toPage,
+  type KeysetPosition,
+  type Page,
+} from './pagination';
+export { buildOpenApiDocument, setupSwagger } from './swagger';

@@ -1,0 +1,2 @@
+export { installGracefulShutdown, type GracefulShutdownOptions } from './graceful-shutdown';
+export { runMain } from './run-main';

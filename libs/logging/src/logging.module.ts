@@ -1,0 +1,82 @@
+import { Module, RequestMethod } from '@nestjs/common';
+import { AppConfig } from '@girder/config';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoggerModule } from 'nestjs-pino';
+import type { Options } from 'pino-http';
+import { REDACTED, redactSecrets } from './redact-secrets';
+import { resolveRequestId } from './request-id';
+
+/** Probes and scrapes would drown the useful lines. */
+const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
+
+type RequestWithBody = IncomingMessage & { body?: unknown; originalUrl?: string };
+
+export function buildPinoHttpOptions(config: AppConfig, service: string): Options {
+  const level = config.get('LOG_LEVEL');
+  const logBodies = level === 'debug' || level === 'trace';
+  return {
+    level,
+    base: { service },
+    transport: config.get('LOG_PRETTY')
+      ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
+      : undefined,
+    // Child loggers of a request carry only its id, not the whole request object.
+    quietReqLogger: true,
+    customAttributeKeys: { reqId: 'requestId' },
+    // Normally `requestIdMiddleware` has set req.id already; this covers apps that skip it.
+    genReqId: (req: IncomingMessage, res: ServerResponse) => {
+      if (req.id) return req.id;
+      const id = resolveRequestId(req.headers['x-request-id']);
+      res.setHeader('X-Request-ID', id);
+      return id;
+    },
+    autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
+    customLogLevel: (_req, res, error) =>
+      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'req.headers["x-api-key"]',
+        'res.headers["set-cookie"]',
+      ],
+      censor: REDACTED,
+    },
+    formatters: {
+      log: (object: Record<string, unknown>) => redactSecrets(object) as Record<string, unknown>,
+    },
+    serializers: {
+      req: (req: { raw: RequestWithBody; body?: unknown; url?: string }) => {
+        // Bodies only at debug (they are large and personal), always redacted.
+        if (logBodies && req.raw.body !== undefined) req.body = redactSecrets(req.raw.body);
+        if (req.raw.originalUrl) req.url = req.raw.originalUrl;
+        return req;
+      },
+    },
+  };
+}
+
+/**
+ * JSON-lines logging through nestjs-pino for both apps. Every line logged while handling a
+ * request carries `requestId` (and `userId` once authenticated, see `RequestLogContext`).
+ */
+@Module({})
+export class LoggingModule {
+  static forRoot(service: 'api' | 'worker') {
+    return {
+      module: LoggingModule,
+      imports: [
+        LoggerModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({
+            pinoHttp: buildPinoHttpOptions(config, service),
+            forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+            // Fields added with PinoLogger.assign (the user id) also reach the request's summary line.
+            assignResponse: true,
+          }),
+        }),
+      ],
+      exports: [LoggerModule],
+    };
+  }
+}

@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { CreateSessions1795409287913, Session } from '@girder/auth';
+import { validateEnvironment } from '@girder/config';
+import { buildDataSourceOptions } from '@girder/database';
+import { CreateTasks1795410000000, Task } from '@girder/tasks';
+import { CreateUsers1795409287912, User } from '@girder/users';
+import { config as loadDotenv } from 'dotenv';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+
+/**
+ * The schema of the whole application: every feature's entities and migrations, listed here
+ * (the composition root for the TypeORM CLI, `npm start` and the e2e harness).
+ */
+export const ENTITIES: NonNullable<DataSourceOptions['entities']> = [User, Session, Task];
+export const MIGRATIONS: NonNullable<DataSourceOptions['migrations']> = [
+  CreateUsers1795409287912,
+  CreateSessions1795409287913,
+  CreateTasks1795410000000,
+];
+
+export function createCliDataSource(env: NodeJS.ProcessEnv = process.env): DataSource {
+  const environment = validateEnvironment(env);
+  return new DataSource(
+    buildDataSourceOptions(
+      { url: environment.DATABASE_URL, poolSize: 2, applicationName: 'girder-migrations' },
+      ENTITIES,
+      MIGRATIONS,
+    ),
+  );
+}
+
+// Real environment variables win over .env, exactly as in the apps.
+loadDotenv({ quiet: true });
+
+export default createCliDataSource();
