@@ -1,0 +1,12 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { CurrentUser } from './current-user';
+
+/**
+ * Turns a request's credentials into a `CurrentUser`. The auth library provides the
+ * implementation (JWT + revocation check); this library only knows the contract.
+ * Returns null when the request carries no credentials; throws a ProblemException
+ * (UNAUTHENTICATED, TOKEN_REVOKED) when it carries bad ones.
+ */
+export abstract class Authenticator {
+  abstract authenticate(context: ExecutionContext): Promise<CurrentUser | null>;
+}

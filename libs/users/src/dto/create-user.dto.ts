@@ -1,0 +1,19 @@
+import type { UserRole } from '@girder/permissions';
+import { IsOptional } from 'class-validator';
+import { EmailField, NameField, PasswordField, RoleField } from './user-fields';
+
+/** Body of `POST /users` (admins) and, without `role`, of registration. */
+export class CreateUserDto {
+  @EmailField()
+  email!: string;
+
+  @PasswordField()
+  password!: string;
+
+  @NameField()
+  name!: string;
+
+  @RoleField({ required: false })
+  @IsOptional()
+  role?: UserRole;
+}

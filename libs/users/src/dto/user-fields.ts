@@ -1,0 +1,47 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
+import { normaliseEmail } from '../email';
+import { USER_ROLES } from '../user.entity';
+
+/** Field rules shared by every DTO that accepts them, so registration and admin creation agree. */
+export const EmailField = () =>
+  applyDecorators(
+    ApiProperty({ example: 'ada@example.com', maxLength: 254 }),
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' ? normaliseEmail(value) : value,
+    ),
+    IsEmail({}, { message: 'email must be an email' }),
+    MaxLength(254),
+  );
+
+export const PasswordField = (options: { required?: boolean } = {}) =>
+  applyDecorators(
+    ApiProperty({
+      minLength: 8,
+      maxLength: 128,
+      format: 'password',
+      required: options.required ?? true,
+    }),
+    IsString(),
+    Length(8, 128, { message: 'password must be 8 to 128 characters' }),
+  );
+
+export const NameField = (options: { required?: boolean } = {}) =>
+  applyDecorators(
+    ApiProperty({
+      minLength: 1,
+      maxLength: 100,
+      example: 'Ada Lovelace',
+      required: options.required ?? true,
+    }),
+    IsString(),
+    Length(1, 100, { message: 'name must be 1 to 100 characters' }),
+  );
+
+export const RoleField = (options: { required?: boolean } = {}) =>
+  applyDecorators(
+    ApiProperty({ enum: USER_ROLES, required: options.required ?? true }),
+    IsIn(USER_ROLES),
+  );

@@ -1,0 +1,19 @@
+export { CreateUserDto, EmailField, NameField, PasswordField, UserDto, UserPageDto } from './dto';
+export { normaliseEmail } from './email';
+export { CreateUsers1795409287912 } from './migrations/1795409287912-CreateUsers';
+export { PasswordHasher } from './password-hasher';
+export { User } from './user.entity';
+export {
+  USER_ACCESS_REVOKED,
+  USER_REGISTERED,
+  UserAccessRevoked,
+  UserRegistered,
+} from './user.events';
+export {
+  UsersBulkService,
+  type DailyCount,
+  type ExportRow,
+  type ImportRow,
+} from './users-bulk.service';
+export { UsersModule } from './users.module';
+export { UsersService, type UserIdentity } from './users.service';

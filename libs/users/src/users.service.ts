@@ -1,0 +1,157 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { Transactional, afterCommit } from '@girder/database';
+import { ProblemException } from '@girder/errors';
+import { decodeCursor, toPage, type Page } from '@girder/http';
+import type { UserRole } from '@girder/permissions';
+import { normaliseEmail } from './email';
+import { PasswordHasher } from './password-hasher';
+import { UserDto } from './dto/user.dto';
+import type { CreateUserDto } from './dto/create-user.dto';
+import type { ListUsersQuery } from './dto/list-users.query';
+import type { UpdateMeDto } from './dto/update-me.dto';
+import type { UpdateUserDto } from './dto/update-user.dto';
+import {
+  USER_ACCESS_REVOKED,
+  USER_REGISTERED,
+  UserAccessRevoked,
+  UserRegistered,
+} from './user.events';
+import { UsersRepository } from './users.repository';
+
+/** What other features may know about a user besides its public shape. */
+export interface UserIdentity {
+  id: string;
+  role: UserRole;
+  isActive: boolean;
+}
+
+@Injectable()
+export class UsersService {
+  private readonly logger = new Logger('UsersService');
+
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  /** Self-registration: always role `user`; publishes UserRegistered after commit. */
+  @Transactional()
+  async register(input: Pick<CreateUserDto, 'email' | 'password' | 'name'>): Promise<UserDto> {
+    return this.createUser({ ...input, role: 'user' });
+  }
+
+  @Transactional()
+  async create(input: CreateUserDto): Promise<UserDto> {
+    return this.createUser(input);
+  }
+
+  /**
+   * Checks an email and password. Unknown emails, wrong passwords and inactive users all
+   * answer null after the same argon2 work, so callers cannot tell them apart.
+   */
+  async verifyCredentials(email: string, password: string): Promise<UserDto | null> {
+    const user = await this.users.findWithHashByEmail(normaliseEmail(email));
+    if (!user) return this.hasher.verifyAgainstDummy(password).then(() => null);
+    const valid = await this.hasher.verify(user.passwordHash, password);
+    return valid && user.isActive ? UserDto.from(user) : null;
+  }
+
+  async findIdentity(id: string): Promise<UserIdentity | null> {
+    const user = await this.users.findById(id);
+    return user ? { id: user.id, role: user.role, isActive: user.isActive } : null;
+  }
+
+  async get(id: string): Promise<UserDto> {
+    const user = await this.users.findById(id);
+    if (!user) throw new ProblemException('NOT_FOUND', 'No user with this id.');
+    return UserDto.from(user);
+  }
+
+  async list(query: ListUsersQuery): Promise<Page<UserDto>> {
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await this.users.page(
+      { email: query.email, role: query.role },
+      query.limit,
+      after,
+    );
+    return toPage(rows, query.limit, (user) => UserDto.from(user));
+  }
+
+  @Transactional()
+  async updateMe(id: string, changes: UpdateMeDto): Promise<UserDto> {
+    const user = await this.users.findWithHashById(id);
+    if (!user) throw new ProblemException('NOT_FOUND', 'No user with this id.');
+    const update: { name?: string; passwordHash?: string } = {};
+    if (changes.name !== undefined) update.name = changes.name;
+    if (changes.password !== undefined) {
+      if (!(await this.hasher.verify(user.passwordHash, changes.currentPassword ?? ''))) {
+        throw new ProblemException('VALIDATION_FAILED', 'currentPassword is not correct', [
+          { field: 'currentPassword', message: 'currentPassword is not correct' },
+        ]);
+      }
+      update.passwordHash = await this.hasher.hash(changes.password);
+    }
+    if (Object.keys(update).length > 0) await this.users.update(id, update);
+    return this.get(id);
+  }
+
+  /**
+   * Admin update. Deactivation announces UserAccessRevoked inside the transaction: if revoking
+   * the sessions fails, the deactivation fails too (fail closed), never the other way round.
+   */
+  @Transactional()
+  async update(id: string, changes: UpdateUserDto): Promise<UserDto> {
+    const before = await this.users.findById(id);
+    if (!before) throw new ProblemException('NOT_FOUND', 'No user with this id.');
+    const update = Object.fromEntries(
+      Object.entries(changes).filter(([, value]) => value !== undefined),
+    );
+    if (Object.keys(update).length > 0) await this.users.update(id, update);
+    if (before.isActive && changes.isActive === false) {
+      await this.events.emitAsync(USER_ACCESS_REVOKED, new UserAccessRevoked(id, 'deactivated'));
+    } else if (before.role === 'admin' && changes.role === 'user') {
+      // Access tokens carry the role: a demoted admin must not keep admin tokens for their lifetime.
+      await this.events.emitAsync(USER_ACCESS_REVOKED, new UserAccessRevoked(id, 'demoted'));
+    }
+    return this.get(id);
+  }
+
+  @Transactional()
+  async delete(id: string): Promise<void> {
+    // Announced before the row goes (listeners still see the user's sessions), in the same transaction.
+    if (!(await this.users.findById(id)))
+      throw new ProblemException('NOT_FOUND', 'No user with this id.');
+    await this.events.emitAsync(USER_ACCESS_REVOKED, new UserAccessRevoked(id, 'deleted'));
+    await this.users.delete(id);
+  }
+
+  /** Creates the admin from ADMIN_EMAIL / ADMIN_PASSWORD unless that email exists. Idempotent. */
+  async ensureAdmin(email: string, password: string): Promise<boolean> {
+    const normalised = normaliseEmail(email);
+    if (await this.users.findByEmail(normalised)) return false;
+    const created = await this.users.insertIfAbsent({
+      email: normalised,
+      name: 'Administrator',
+      role: 'admin',
+      passwordHash: await this.hasher.hash(password),
+    });
+    if (created) this.logger.log(`Created admin user ${normalised}`);
+    return created;
+  }
+
+  private async createUser(input: CreateUserDto): Promise<UserDto> {
+    const user = await this.users.insert({
+      email: normaliseEmail(input.email),
+      name: input.name,
+      role: input.role ?? 'user',
+      passwordHash: await this.hasher.hash(input.password),
+    });
+    const dto = UserDto.from(user);
+    await afterCommit(() =>
+      this.events.emitAsync(USER_REGISTERED, new UserRegistered(dto.id, dto.email, dto.name)),
+    );
+    return dto;
+  }
+}
