@@ -1,0 +1,43 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { TASK_TYPE_KEY, TaskHandler, type TaskTypeOptions } from './task-type';
+
+export interface RegisteredTaskType {
+  options: Required<Omit<TaskTypeOptions, 'permission'>> & Pick<TaskTypeOptions, 'permission'>;
+  handler: TaskHandler;
+}
+
+const DEFAULTS = { attempts: 3, backoffMs: 1_000, timeoutMs: 10 * 60_000 };
+
+/** Every `@TaskType` provider of the app, by name. */
+@Injectable()
+export class TaskRegistry implements OnModuleInit {
+  private readonly types = new Map<string, RegisteredTaskType>();
+
+  constructor(private readonly discovery: DiscoveryService) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders()) {
+      const metatype = wrapper.metatype as object | null;
+      const instance = wrapper.instance as unknown;
+      if (!metatype || !(instance instanceof TaskHandler)) continue;
+      const options = Reflect.getMetadata(TASK_TYPE_KEY, metatype) as TaskTypeOptions | undefined;
+      if (!options) continue;
+      if (this.types.has(options.name) && this.types.get(options.name)!.handler !== instance) {
+        throw new Error(`Task type "${options.name}" is declared twice`);
+      }
+      this.types.set(options.name, {
+        options: { ...DEFAULTS, ...options },
+        handler: instance as TaskHandler,
+      });
+    }
+  }
+
+  get(name: string): RegisteredTaskType | undefined {
+    return this.types.get(name);
+  }
+
+  names(): string[] {
+    return [...this.types.keys()].sort();
+  }
+}

@@ -1,0 +1,53 @@
+import { SetMetadata, type Type } from '@nestjs/common';
+import type { PermissionClass } from '@girder/permissions';
+import type { TaskQueueName } from './task-queues';
+
+export const TASK_TYPE_KEY = 'girder:task-type';
+
+export interface TaskTypeOptions {
+  /** `<area>.<action>`, e.g. `users.import`: what clients send as `type`. */
+  name: string;
+  queue: TaskQueueName;
+  /** class-validator DTO of the payload. */
+  payload: Type<object>;
+  /** Who may submit it over HTTP; `null` = system only (submitting it is a 400). */
+  permission: PermissionClass | null;
+  /** Total attempts, with exponential backoff between them. Default 3. */
+  attempts?: number;
+  /** First backoff delay in ms (doubles each retry). Default 1000. */
+  backoffMs?: number;
+  /** A run taking longer fails (and may retry). Default 10 minutes. */
+  timeoutMs?: number;
+}
+
+export interface TaskContext {
+  taskId: string;
+  /** 1 for the first run. */
+  attempt: number;
+  /** Aborted when the task times out or the worker shuts down. */
+  signal: AbortSignal;
+  reportProgress(percent: number): Promise<void>;
+}
+
+/**
+ * A task type: one class with the `@TaskType` declaration and its handler. Register it as a
+ * provider of a module imported by both apps (the API validates submissions, the worker runs it).
+ */
+export abstract class TaskHandler<Payload extends object = object, Result extends object = object> {
+  abstract run(payload: Payload, context: TaskContext): Promise<Result>;
+
+  /** Checks that need more than the DTO (e.g. from <= to). Return a message to answer 400. */
+  check?(payload: Payload): string | undefined;
+
+  /** What the tasks table and API show of the payload (hide secrets here). Default: all of it. */
+  describePayload?(payload: Payload): Record<string, unknown>;
+
+  /** The payload of runs started by a job scheduler (e.g. yesterday's report). */
+  scheduledPayload?(): Payload;
+
+  /** The file a finished task produced, if any, for `GET /tasks/:id/download`. */
+  file?(result: Result): { path: string; contentType: string } | undefined;
+}
+
+export const TaskType = (options: TaskTypeOptions): ClassDecorator =>
+  SetMetadata(TASK_TYPE_KEY, options);

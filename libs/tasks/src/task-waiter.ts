@@ -1,0 +1,81 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '@girder/config';
+import { QueueEvents } from 'bullmq';
+import { queueConnectionOptions } from './queue-connection';
+import { FINISHED_STATUSES, type Task } from './task.entity';
+import type { TaskQueueName } from './task-queues';
+import { TasksRepository } from './tasks.repository';
+
+/** How often a waiting request re-reads the task, in case a queue event was dropped. */
+const RECHECK_MS = 500;
+
+/**
+ * Holds `GET /tasks/:id?waitMs=` until the task finishes or time is up, without busy polling:
+ * it listens to the queue's events, re-reads the task when one concerns it, and also re-reads
+ * every RECHECK_MS because BullMQ trims its event stream under load (an event can be missed).
+ */
+@Injectable()
+export class TaskWaiter implements OnApplicationShutdown {
+  private readonly events = new Map<TaskQueueName, Promise<QueueEvents>>();
+
+  constructor(
+    private readonly tasks: TasksRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  async waitForFinish(task: Task, waitMs: number): Promise<Task> {
+    if (waitMs <= 0 || FINISHED_STATUSES.includes(task.status)) return task;
+    const events = await this.eventsFor(task.queue as TaskQueueName);
+
+    return new Promise<Task>((resolve) => {
+      let latest = task;
+      let settled = false;
+      let checking = false;
+      const finish = () => {
+        if (settled) return;
+        settled = true;
+        events.off('completed', onEvent);
+        events.off('failed', onEvent);
+        clearInterval(interval);
+        clearTimeout(deadline);
+        resolve(latest);
+      };
+      const check = async () => {
+        if (settled || checking) return;
+        checking = true;
+        try {
+          latest = (await this.tasks.findById(task.id)) ?? latest;
+          if (FINISHED_STATUSES.includes(latest.status)) finish();
+        } catch {
+          // The next check or the deadline answers.
+        } finally {
+          checking = false;
+        }
+      };
+      const onEvent = ({ jobId }: { jobId: string }) => {
+        if (jobId === task.id) void check();
+      };
+      events.on('completed', onEvent);
+      events.on('failed', onEvent);
+      const interval = setInterval(() => void check(), RECHECK_MS);
+      const deadline = setTimeout(finish, waitMs);
+      // Subscribed first, then re-read: a task finishing in between is not missed.
+      void check();
+    });
+  }
+
+  private eventsFor(queue: TaskQueueName): Promise<QueueEvents> {
+    let events = this.events.get(queue);
+    if (!events) {
+      const created = new QueueEvents(queue, queueConnectionOptions(this.config));
+      created.on('error', () => undefined); // reconnects by itself; waits fall back to re-reading
+      events = created.waitUntilReady().then(() => created);
+      this.events.set(queue, events);
+    }
+    return events;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.events.values()].map(async (events) => (await events).close()));
+  }
+}

@@ -1,0 +1,56 @@
+import { BaseEntity } from '@girder/database';
+import { Column, Entity, Index } from 'typeorm';
+
+export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const FINISHED_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+/** The durable record of one background job; its id is the BullMQ job id. */
+@Entity('tasks')
+@Index('ix_tasks_owner_created', ['ownerId', 'createdAt', 'id'])
+export class Task extends BaseEntity {
+  @Column({ type: 'varchar', length: 100 })
+  type!: string;
+
+  @Column({ type: 'varchar', length: 50 })
+  queue!: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'queued' })
+  status!: TaskStatus;
+
+  @Column({ type: 'smallint', default: 0 })
+  progress!: number;
+
+  /** What the API shows: secrets (passwords in an import) are replaced by a summary. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  payload!: Record<string, unknown>;
+
+  @Column({ type: 'jsonb', nullable: true })
+  result!: Record<string, unknown> | null;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ type: 'int', default: 0 })
+  attempts!: number;
+
+  /** Null for system tasks (schedules, events). */
+  @Column({ type: 'uuid', nullable: true })
+  ownerId!: string | null;
+
+  /** Where a long task resumes after a crash; written in the same transaction as its work. */
+  @Column({ type: 'jsonb', nullable: true, select: false })
+  checkpoint!: Record<string, unknown> | null;
+
+  @Column({ type: 'text', nullable: true, select: false })
+  filePath!: string | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  fileContentType!: string | null;
+
+  @Column({ type: 'timestamptz', precision: 3, nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ type: 'timestamptz', precision: 3, nullable: true })
+  finishedAt!: Date | null;
+}

@@ -1,0 +1,94 @@
+import { DynamicModule, Module, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { BullModule } from '@nestjs/bullmq';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { BullBoardModule } from '@bull-board/nestjs';
+import { AppConfig } from '@girder/config';
+import { DatabaseModule } from '@girder/database';
+import { UsersModule } from '@girder/users';
+import { Mailer } from './mailer';
+import { queueConnectionOptions } from './queue-connection';
+import { QueueDashboardAuthMiddleware } from './queue-dashboard.middleware';
+import { SignupsReportSchedule } from './signups-schedule';
+import { TASK_QUEUES } from './task-queues';
+import { TaskQueues } from './task-queues.service';
+import { TaskRegistry } from './task-registry';
+import { TaskRunner } from './task-runner';
+import { TaskStorage } from './task-storage';
+import { TaskWaiter } from './task-waiter';
+import { TaskWorkers } from './task-workers.processor';
+import { Task } from './task.entity';
+import { TasksController } from './tasks.controller';
+import { TasksRepository } from './tasks.repository';
+import { TasksService } from './tasks.service';
+import { SignupsReportTask } from './types/signups-report.task';
+import { UsersExportTask } from './types/users-export.task';
+import { UsersImportTask } from './types/users-import.task';
+import { WelcomeEmailTask } from './types/welcome-email.task';
+import { WelcomeEmailListener } from './welcome-email.listener';
+
+/** The task types that ship with Girder. Add yours here (or to your own module's providers). */
+export const TASK_TYPES = [UsersImportTask, UsersExportTask, SignupsReportTask, WelcomeEmailTask];
+
+const queues = [
+  BullModule.forRootAsync({
+    inject: [AppConfig],
+    useFactory: (config: AppConfig) => queueConnectionOptions(config),
+  }),
+  BullModule.registerQueue(...TASK_QUEUES.map((name) => ({ name }))),
+];
+const shared: Provider[] = [
+  TasksRepository,
+  TaskRegistry,
+  TaskQueues,
+  TaskStorage,
+  Mailer,
+  ...TASK_TYPES,
+];
+
+@Module({})
+export class TasksModule {
+  /** Routes, submission, waiting, the welcome-mail listener and the admin dashboard. */
+  static forApi(): DynamicModule {
+    return {
+      module: TasksModule,
+      imports: [
+        DiscoveryModule,
+        DatabaseModule.forFeature([Task]),
+        UsersModule.forApi(),
+        ...queues,
+        BullBoardModule.forRoot({
+          route: '/admin/queues',
+          adapter: ExpressAdapter,
+          middleware: QueueDashboardAuthMiddleware,
+        }),
+        ...TASK_QUEUES.map((name) => BullBoardModule.forFeature({ name, adapter: BullMQAdapter })),
+      ],
+      controllers: [TasksController],
+      providers: [
+        ...shared,
+        TasksService,
+        TaskWaiter,
+        WelcomeEmailListener,
+        QueueDashboardAuthMiddleware,
+      ],
+      exports: [TasksService, TaskRegistry],
+    };
+  }
+
+  /** The queue workers and schedules. */
+  static forWorker(): DynamicModule {
+    return {
+      module: TasksModule,
+      imports: [
+        DiscoveryModule,
+        DatabaseModule.forFeature([Task]),
+        UsersModule.forWorker(),
+        ...queues,
+      ],
+      providers: [...shared, TaskRunner, TaskWorkers, SignupsReportSchedule],
+      exports: [TaskRegistry, TaskQueues],
+    };
+  }
+}

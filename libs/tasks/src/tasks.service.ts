@@ -1,0 +1,189 @@
+import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { ProblemException, ValidationFailedException, type FieldError } from '@girder/errors';
+import { decodeCursor, toPage, type Page } from '@girder/http';
+import type { CurrentUser, Permission } from '@girder/permissions';
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError } from 'class-validator';
+import { TaskDto, type ListTasksQuery } from './dto/task.dto';
+import { TaskQueues } from './task-queues.service';
+import { TaskRegistry, type RegisteredTaskType } from './task-registry';
+import { TaskWaiter } from './task-waiter';
+import type { Task } from './task.entity';
+import { TasksRepository } from './tasks.repository';
+
+function flatten(errors: ValidationError[], parent: string): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = `${parent}.${error.property}`;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+/** Submitting, reading, waiting for and cancelling tasks (the API side). */
+@Injectable()
+export class TasksService {
+  private readonly logger = new Logger('TasksService');
+
+  constructor(
+    private readonly tasks: TasksRepository,
+    private readonly registry: TaskRegistry,
+    private readonly queues: TaskQueues,
+    private readonly waiter: TaskWaiter,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** An HTTP submission: the type must exist, be submittable, allow the caller, and its payload must validate. */
+  async submit(
+    type: string,
+    payload: Record<string, unknown>,
+    user: CurrentUser,
+    context: ExecutionContext,
+  ): Promise<TaskDto> {
+    const registered = this.registry.get(type);
+    if (!registered) {
+      throw new ValidationFailedException([
+        { field: 'type', message: `type must be one of: ${this.submittableTypes().join(', ')}` },
+      ]);
+    }
+    if (!registered.options.permission) {
+      throw new ValidationFailedException([
+        { field: 'type', message: `${type} is started by the system and cannot be submitted` },
+      ]);
+    }
+    const permission = this.moduleRef.get<Permission>(registered.options.permission, {
+      strict: false,
+    });
+    if (!(await permission.hasPermission(context, user))) {
+      throw new ProblemException('FORBIDDEN', `You are not allowed to submit ${type} tasks.`);
+    }
+    const validPayload = await this.validatePayload(registered, payload);
+    return TaskDto.from(await this.enqueue(registered, validPayload, user.id));
+  }
+
+  /** Queues a task on behalf of the system (events, other services). No permission check. */
+  async submitAsSystem(type: string, payload: object): Promise<TaskDto> {
+    const registered = this.registry.get(type);
+    if (!registered) throw new Error(`Unknown task type ${type}`);
+    return TaskDto.from(
+      await this.enqueue(
+        registered,
+        await this.validatePayload(registered, payload as Record<string, unknown>),
+        null,
+      ),
+    );
+  }
+
+  async get(id: string, user: CurrentUser, waitMs = 0): Promise<TaskDto> {
+    const task = await this.findVisible(id, user);
+    return TaskDto.from(await this.waiter.waitForFinish(task, waitMs));
+  }
+
+  async list(user: CurrentUser, query: ListTasksQuery): Promise<Page<TaskDto>> {
+    if (query.all && user.role !== 'admin')
+      throw new ProblemException('FORBIDDEN', "Only admins may list everyone's tasks.");
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await this.tasks.page(query.all ? undefined : user.id, query.limit, after);
+    return toPage(rows, query.limit, (task) => TaskDto.from(task));
+  }
+
+  /** Only a queued task can be cancelled; a running or finished one is a 409. */
+  async cancel(id: string, user: CurrentUser): Promise<TaskDto> {
+    const task = await this.findVisible(id, user);
+    if (!(await this.tasks.cancelIfQueued(id))) {
+      throw new ProblemException(
+        'CONFLICT',
+        `The task is ${task.status}: only queued tasks can be cancelled.`,
+      );
+    }
+    // If a worker picks the job up anyway, it sees the cancelled status and skips it.
+    await this.queues
+      .get(task.queue as never)
+      .remove(id)
+      .catch((error: Error) => this.logger.warn(`Could not remove job ${id}: ${error.message}`));
+    return TaskDto.from((await this.tasks.findById(id))!);
+  }
+
+  async file(
+    id: string,
+    user: CurrentUser,
+  ): Promise<{ path: string; contentType: string; name: string }> {
+    const task = await this.findVisible(id, user);
+    if (task.status !== 'succeeded')
+      throw new ProblemException('CONFLICT', `The task is ${task.status}: no file yet.`);
+    const file = await this.tasks.findFile(id);
+    if (!file?.filePath) throw new ProblemException('NOT_FOUND', 'This task produced no file.');
+    return {
+      path: file.filePath,
+      contentType: file.fileContentType ?? 'application/octet-stream',
+      name: file.filePath.split('/').pop()!,
+    };
+  }
+
+  submittableTypes(): string[] {
+    return this.registry.names().filter((name) => this.registry.get(name)?.options.permission);
+  }
+
+  /** Other users' tasks are invisible (404), not forbidden: their existence is not disclosed. */
+  private async findVisible(id: string, user: CurrentUser): Promise<Task> {
+    const task = await this.tasks.findById(id);
+    if (!task || (task.ownerId !== user.id && user.role !== 'admin'))
+      throw new ProblemException('NOT_FOUND', 'No task with this id.');
+    return task;
+  }
+
+  private async validatePayload(
+    registered: RegisteredTaskType,
+    payload: Record<string, unknown>,
+  ): Promise<object> {
+    const instance = plainToInstance(registered.options.payload, payload);
+    const errors = await validate(instance, {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: false,
+    });
+    if (errors.length > 0) throw new ValidationFailedException(flatten(errors, 'payload'));
+    const problem = registered.handler.check?.(instance);
+    if (problem) throw new ValidationFailedException([{ field: 'payload', message: problem }]);
+    return instance;
+  }
+
+  private async enqueue(
+    registered: RegisteredTaskType,
+    payload: object,
+    ownerId: string | null,
+  ): Promise<Task> {
+    const { options, handler } = registered;
+    const described = handler.describePayload?.(payload) ?? {
+      ...(payload as Record<string, unknown>),
+    };
+    const task = await this.tasks.insert({
+      type: options.name,
+      queue: options.queue,
+      payload: described,
+      ownerId,
+    });
+    try {
+      await this.queues.get(options.queue).add(
+        options.name,
+        { taskId: task.id, payload },
+        {
+          jobId: task.id,
+          attempts: options.attempts,
+          backoff: { type: 'exponential', delay: options.backoffMs },
+          // The tasks table is the durable record; job data (which may hold secrets) goes.
+          removeOnComplete: true,
+          removeOnFail: { age: 3_600 },
+        },
+      );
+    } catch (error) {
+      await this.tasks.failQueued(task.id, 'The task could not be queued.');
+      this.logger.error({ err: error }, `queueing task ${task.id} failed`);
+      throw new ProblemException(
+        'SERVICE_UNAVAILABLE',
+        'The task queue is unavailable; try again shortly.',
+      );
+    }
+    return task;
+  }
+}

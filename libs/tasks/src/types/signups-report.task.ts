@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { IsAdmin } from '@girder/permissions';
+import { UsersBulkService, type DailyCount } from '@girder/users';
+import { Matches } from 'class-validator';
+import { TaskHandler, TaskType } from '../task-type';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const MAX_DAYS = 366;
+
+export class SignupsReportPayload {
+  @Matches(DATE, { message: 'from must be a date (YYYY-MM-DD)' })
+  from!: string;
+
+  @Matches(DATE, { message: 'to must be a date (YYYY-MM-DD)' })
+  to!: string;
+}
+
+export interface SignupsReportResult {
+  days: DailyCount[];
+}
+
+function parseDay(value: string): number {
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value ? NaN : time;
+}
+
+/** Signups per UTC day, zero days included. Also runs daily for yesterday (job scheduler). */
+@Injectable()
+@TaskType({
+  name: 'reports.signups',
+  queue: 'reports',
+  payload: SignupsReportPayload,
+  permission: IsAdmin,
+})
+export class SignupsReportTask extends TaskHandler<SignupsReportPayload, SignupsReportResult> {
+  constructor(private readonly users: UsersBulkService) {
+    super();
+  }
+
+  override check(payload: SignupsReportPayload): string | undefined {
+    const from = parseDay(payload.from);
+    const to = parseDay(payload.to);
+    if (Number.isNaN(from) || Number.isNaN(to)) return 'from and to must be real calendar dates';
+    if (from > to) return 'from must not be after to';
+    if ((to - from) / 86_400_000 + 1 > MAX_DAYS) return `at most ${MAX_DAYS} days per report`;
+    return undefined;
+  }
+
+  override scheduledPayload(): SignupsReportPayload {
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    return { from: yesterday, to: yesterday };
+  }
+
+  async run(payload: SignupsReportPayload): Promise<SignupsReportResult> {
+    return { days: await this.users.signupsPerDay(payload.from, payload.to) };
+  }
+}

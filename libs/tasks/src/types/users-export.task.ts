@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { IsAdmin } from '@girder/permissions';
+import { UsersBulkService } from '@girder/users';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { TaskStorage } from '../task-storage';
+import { TaskHandler, TaskType, type TaskContext } from '../task-type';
+import { csvLine } from './csv';
+
+export class UsersExportPayload {}
+
+export interface UsersExportResult {
+  rows: number;
+  file: string;
+}
+
+const HEADER = ['id', 'email', 'name', 'role', 'isActive', 'createdAt'];
+
+/** Streams every user (no hashes) from a database cursor into a CSV file: memory stays flat. */
+@Injectable()
+@TaskType({
+  name: 'users.export',
+  queue: 'users',
+  payload: UsersExportPayload,
+  permission: IsAdmin,
+})
+export class UsersExportTask extends TaskHandler<UsersExportPayload, UsersExportResult> {
+  constructor(
+    private readonly users: UsersBulkService,
+    private readonly storage: TaskStorage,
+  ) {
+    super();
+  }
+
+  async run(_payload: UsersExportPayload, context: TaskContext): Promise<UsersExportResult> {
+    const file = `users-${context.taskId}.csv`;
+    const path = join(await this.storage.directory('exports'), file);
+    const { stream, release } = await this.users.streamForExport();
+    let rows = 0;
+    const toCsv = new Transform({
+      writableObjectMode: true,
+      construct(callback) {
+        this.push(csvLine(HEADER));
+        callback();
+      },
+      transform(row: Record<string, unknown>, _encoding, callback) {
+        rows += 1;
+        callback(
+          null,
+          csvLine([
+            row.user_id,
+            row.user_email,
+            row.user_name,
+            row.user_role,
+            row.user_is_active,
+            row.user_created_at,
+          ]),
+        );
+      },
+    });
+    try {
+      await pipeline(stream, toCsv, createWriteStream(path), { signal: context.signal });
+    } finally {
+      await release();
+    }
+    return { rows, file };
+  }
+
+  override file(result: UsersExportResult): { path: string; contentType: string } {
+    return { path: join('exports', result.file), contentType: 'text/csv; charset=utf-8' };
+  }
+}

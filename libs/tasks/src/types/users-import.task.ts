@@ -1,0 +1,167 @@
+import { Injectable } from '@nestjs/common';
+import { Propagation, runInTransaction } from '@girder/database';
+import { IsAdmin } from '@girder/permissions';
+import { UsersBulkService, normaliseEmail, type ImportRow } from '@girder/users';
+import { parse } from 'csv-parse';
+import { IsString, MaxLength } from 'class-validator';
+import { isEmail } from 'class-validator';
+import { TaskHandler, TaskType, type TaskContext } from '../task-type';
+import { TasksRepository } from '../tasks.repository';
+
+export const MAX_IMPORT_ROWS = 10_000;
+const BATCH_SIZE = 100;
+
+export class UsersImportPayload {
+  /** Header `email,name,password[,role]`, then up to 10,000 rows. */
+  @IsString()
+  @MaxLength(4_000_000)
+  csv!: string;
+}
+
+export interface UsersImportResult {
+  created: number;
+  skipped: number;
+  errors: Array<{ line: number; message: string }>;
+}
+
+interface ImportCheckpoint extends UsersImportResult {
+  /** Last CSV line whose row is committed (or rejected). */
+  line: number;
+}
+
+function rowCount(csv: string): number {
+  return csv.split(/\r?\n/).filter((line) => line.trim().length > 0).length - 1;
+}
+
+function checkRow(record: Record<string, string | undefined>): { row?: ImportRow; error?: string } {
+  const email = normaliseEmail(record.email ?? '');
+  const name = (record.name ?? '').trim();
+  const password = record.password ?? '';
+  const role = (record.role ?? '').trim() || 'user';
+  if (!isEmail(email)) return { error: 'email must be an email' };
+  if (name.length < 1 || name.length > 100) return { error: 'name must be 1 to 100 characters' };
+  if (password.length < 8 || password.length > 128)
+    return { error: 'password must be 8 to 128 characters' };
+  if (role !== 'user' && role !== 'admin') return { error: 'role must be user or admin' };
+  return { row: { email, name, password, role } };
+}
+
+/**
+ * Imports users from CSV. Streams the rows, hashes passwords on libuv's thread pool (never on
+ * the event loop), and commits each batch together with a checkpoint: after a crash the next
+ * attempt resumes after the last committed batch, so every row is created exactly once and
+ * the counts stay exact. Taken emails (and repeats within the file) are skipped.
+ */
+@Injectable()
+@TaskType({
+  name: 'users.import',
+  queue: 'users',
+  payload: UsersImportPayload,
+  permission: IsAdmin,
+  timeoutMs: 30 * 60_000,
+})
+export class UsersImportTask extends TaskHandler<UsersImportPayload, UsersImportResult> {
+  constructor(
+    private readonly users: UsersBulkService,
+    private readonly tasks: TasksRepository,
+  ) {
+    super();
+  }
+
+  override check(payload: UsersImportPayload): string | undefined {
+    const header = payload.csv
+      .split(/\r?\n/, 1)[0]
+      .split(',')
+      .map((column) => column.trim().toLowerCase());
+    for (const column of ['email', 'name', 'password']) {
+      if (!header.includes(column))
+        return `csv header must be email,name,password[,role] (missing ${column})`;
+    }
+    const rows = rowCount(payload.csv);
+    if (rows < 1) return 'csv has no rows';
+    if (rows > MAX_IMPORT_ROWS)
+      return `csv has ${rows} rows; at most ${MAX_IMPORT_ROWS} are accepted`;
+    return undefined;
+  }
+
+  override describePayload(payload: UsersImportPayload): Record<string, unknown> {
+    // Never store or show the passwords the CSV carries.
+    return { rows: rowCount(payload.csv), bytes: Buffer.byteLength(payload.csv) };
+  }
+
+  async run(payload: UsersImportPayload, context: TaskContext): Promise<UsersImportResult> {
+    const total = Math.max(rowCount(payload.csv), 1);
+    const state: ImportCheckpoint = (await this.tasks.getCheckpoint<ImportCheckpoint>(
+      context.taskId,
+    )) ?? {
+      line: 1,
+      created: 0,
+      skipped: 0,
+      errors: [],
+    };
+    const seen = new Set<string>();
+    let batch: Array<{ row: ImportRow; line: number }> = [];
+    let processed = 0;
+
+    const flush = async () => {
+      if (batch.length === 0) return;
+      if (context.signal.aborted) throw new Error('Import interrupted');
+      const hashed = await Promise.all(
+        batch.map(async ({ row }) => ({
+          email: row.email,
+          name: row.name,
+          role: row.role,
+          passwordHash: await this.users.hashPassword(row.password),
+        })),
+      );
+      const lastLine = batch[batch.length - 1].line;
+      const size = batch.length;
+      batch = [];
+      await runInTransaction(Propagation.Required, async () => {
+        const created = await this.users.insertHashed(hashed);
+        state.created += created.length;
+        state.skipped += size - created.length;
+        state.line = lastLine;
+        await this.tasks.saveCheckpoint(
+          context.taskId,
+          state,
+          Math.min(99, (processed / total) * 100),
+        );
+      });
+      await context.reportProgress(Math.min(99, (processed / total) * 100)).catch(() => undefined);
+    };
+
+    const parser = parse(payload.csv, {
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      info: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim: false,
+    });
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: Record<string, string>;
+      info: { lines: number };
+    }>) {
+      processed += 1;
+      if (info.lines <= state.line) {
+        // Committed by an earlier attempt; remember its email so repeats still count as skipped.
+        seen.add(normaliseEmail(record.email ?? ''));
+        continue;
+      }
+      const { row, error } = checkRow(record);
+      if (error || !row) {
+        state.errors.push({ line: info.lines, message: error ?? 'invalid row' });
+        continue;
+      }
+      if (seen.has(row.email)) {
+        state.skipped += 1;
+        continue;
+      }
+      seen.add(row.email);
+      batch.push({ row, line: info.lines });
+      if (batch.length >= BATCH_SIZE) await flush();
+    }
+    await flush();
+    return { created: state.created, skipped: state.skipped, errors: state.errors };
+  }
+}
