@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { AuthModule, JwtAuthenticator } from '@girder/auth';
+import { ConfigModule } from '@girder/config';
+import { DatabaseModule } from '@girder/database';
+import { ErrorsModule } from '@girder/errors';
+import { HealthModule } from '@girder/health';
+import { LoggingModule } from '@girder/logging';
+import { PermissionsModule } from '@girder/permissions';
+import { RedisModule } from '@girder/redis';
+import { TasksModule } from '@girder/tasks';
+import { UsersModule } from '@girder/users';
+
+/** Composition root of the HTTP API: core libraries first, then the features it serves. */
+@Module({
+  imports: [
+    ConfigModule,
+    LoggingModule.forRoot('api'),
+    DatabaseModule.forRoot('girder-api'),
+    RedisModule,
+    ErrorsModule.forRoot(),
+    EventEmitterModule.forRoot(),
+    PermissionsModule.forRoot({ imports: [AuthModule], authenticator: JwtAuthenticator }),
+    HealthModule.forApi(),
+    UsersModule.forApi(),
+    AuthModule,
+    TasksModule.forApi(),
+  ],
+})
+export class ApiModule {}
