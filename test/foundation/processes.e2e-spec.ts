@@ -1,0 +1,106 @@
+import { AppProcess, freePort } from '../support/app-process';
+
+/** The real entry points as separate processes: boot, health, shutdown and bad configuration. */
+describe('app processes', () => {
+  const processes: AppProcess[] = [];
+  const start = (entry: 'api' | 'worker', env: Record<string, string> = {}): AppProcess => {
+    const app = new AppProcess(entry, env);
+    processes.push(app);
+    return app;
+  };
+  afterAll(async () => {
+    await Promise.all(processes.map((app) => app.stop()));
+  });
+
+  it('the worker serves /health/live and /health/ready on WORKER_HEALTH_PORT and exits 0 on SIGTERM', async () => {
+    const port = await freePort();
+    const worker = start('worker', { WORKER_HEALTH_PORT: String(port) });
+    await worker.waitFor(`http://127.0.0.1:${port}/health/live`);
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' }, redis: { status: 'up' } },
+    });
+
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    expect(worker.text).toContain('Shutdown complete');
+  });
+
+  it('the worker reports 503 when Redis is unreachable, and stays live', async () => {
+    const port = await freePort();
+    const worker = start('worker', {
+      WORKER_HEALTH_PORT: String(port),
+      REDIS_URL: 'redis://127.0.0.1:1/0',
+    });
+    await worker.waitFor(`http://127.0.0.1:${port}/health/live`);
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({
+      status: 'error',
+      error: { redis: { status: 'down' } },
+    });
+    worker.kill('SIGINT');
+    expect((await worker.exited).code).toBe(0);
+  });
+
+  it('the API serves until SIGTERM, then exits 0', async () => {
+    const port = await freePort();
+    const api = start('api', { PORT: String(port) });
+    await api.waitFor(`http://127.0.0.1:${port}/health/ready`);
+    api.kill('SIGTERM');
+    expect(await api.exited).toEqual({ code: 0, signal: null });
+    await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+  });
+
+  it('the API logs JSON lines carrying the request id, with secrets redacted and bodies only at debug', async () => {
+    const port = await freePort();
+    const api = start('api', { PORT: String(port), LOG_LEVEL: 'debug' });
+    await api.waitFor(`http://127.0.0.1:${port}/health/live`);
+    await fetch(`http://127.0.0.1:${port}/api/v1/log-probe`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Request-ID': 'log-probe-1',
+        Authorization: 'Bearer tok-secret',
+      },
+      body: JSON.stringify({
+        email: 'x@example.com',
+        password: 'hunter2-secret',
+        deep: { list: [{ refreshToken: 'rt-secret' }] },
+      }),
+    });
+    api.kill('SIGTERM');
+    await api.exited;
+
+    const lines = api.text
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const requestLines = lines.filter((line) => line.requestId === 'log-probe-1');
+    expect(requestLines.length).toBeGreaterThan(0);
+    expect(JSON.stringify(requestLines)).toContain('x@example.com'); // the body is there at debug…
+    for (const secret of ['hunter2-secret', 'rt-secret', 'tok-secret'])
+      expect(api.text).not.toContain(secret); // …without secrets
+  });
+
+  it.each(['api', 'worker'] as const)(
+    '%s refuses to start with a bad environment, naming every bad variable once',
+    async (entry) => {
+      const app = start(entry, {
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://nope',
+        JWT_SECRET: 'short',
+        LOG_LEVEL: 'loud',
+      });
+      const { code } = await app.exited;
+      expect(code).toBe(1);
+      const text = app.text;
+      expect(text).toContain('Invalid environment: 4 variable(s) need fixing');
+      for (const name of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'LOG_LEVEL'])
+        expect(text).toContain(`- ${name}:`);
+      expect(text).not.toMatch(/\n\s+at /); // no stack trace
+    },
+  );
+});

@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../..');
+
+export const ENTRY_POINTS = {
+  api: 'apps/api/src/main.ts',
+  worker: 'apps/worker/src/main.ts',
+} as const;
+
+/** A free TCP port on loopback (the OS picks it; we release it for the child). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise<void>((done) => server.close(() => done()));
+  if (typeof address !== 'object' || !address) throw new Error('no port');
+  return address.port;
+}
+
+/** One real app process (API or worker) run from the TypeScript sources, as `npm run start:dev` would. */
+export class AppProcess {
+  readonly output: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly child: ChildProcess;
+
+  constructor(entry: keyof typeof ENTRY_POINTS, env: Record<string, string> = {}) {
+    this.child = spawn(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        ENTRY_POINTS[entry],
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, LOG_LEVEL: 'info', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.child.stdout!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    this.child.stderr!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    this.exited = new Promise((done) =>
+      this.child.once('exit', (code, signal) => done({ code, signal })),
+    );
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get text(): string {
+    return this.output.join('');
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Polls `url` until it answers `status`, or fails after `timeoutMs` with the process output. */
+  async waitFor(url: string, status = 200, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    while (Date.now() < deadline && !exited) {
+      try {
+        const response = await fetch(url);
+        if (response.status === status) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((done) => setTimeout(done, 150));
+    }
+    throw new Error(`${url} did not answer ${status} in time. Output:\n${this.text}`);
+  }
+
+  /** Ensures the process is gone (used in afterAll). */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}

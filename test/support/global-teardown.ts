@@ -1,0 +1,29 @@
+import './register-paths';
+import { assertTestDatabase, dropDatabase } from '@girder/database';
+import Redis from 'ioredis';
+import { rmSync } from 'node:fs';
+
+/** Removes everything global-setup created for this run, so suites can run again and again. */
+export default async function globalTeardown(): Promise<void> {
+  const databaseUrl = process.env.DATABASE_URL;
+  const prefix = process.env.REDIS_KEY_PREFIX;
+  if (!process.env.GIRDER_E2E_RUN || !databaseUrl || !prefix) return;
+
+  assertTestDatabase(databaseUrl);
+  await dropDatabase(databaseUrl);
+
+  const redis = new Redis(process.env.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+
+  if (process.env.STORAGE_DIR) rmSync(process.env.STORAGE_DIR, { recursive: true, force: true });
+}
