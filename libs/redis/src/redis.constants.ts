@@ -1,0 +1,2 @@
+/** Injection token of the shared ioredis client (`@InjectRedis()`). */
+export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
