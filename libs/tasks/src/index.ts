@@ -1,7 +1,7 @@
 export { GetTaskQuery, ListTasksQuery, SubmitTaskDto, TaskDto, TaskPageDto } from './dto/task.dto';
 export { Mailer, type OutgoingMail, type SentMail } from './mailer';
 export { CreateTasks1795410000000 } from './migrations/1795410000000-CreateTasks';
-export { SIGNUPS_SCHEDULER_ID } from './signups-schedule';
+export { SIGNUPS_SCHEDULER_ID, SignupsReportSchedule } from './signups-schedule';
 export { TASK_QUEUES, queueKeyPrefix, type TaskQueueName } from './task-queues';
 export { TaskQueues } from './task-queues.service';
 export { TaskRegistry } from './task-registry';

@@ -1,30 +1,38 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Injectable, Logger, OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bullmq';
+import { AppConfig } from '@girder/config';
 import { ReadinessService, RedisHealthIndicator } from '@girder/health';
-import type { Queue } from 'bullmq';
+import { Queue } from 'bullmq';
+import { queueConnectionOptions } from './queue-connection';
 import { TASK_QUEUES, type TaskQueueName } from './task-queues';
+import { ThrottledErrorLog } from './throttled-error-log';
 
-/** The BullMQ queues by name; also adds their Redis connection to the readiness checks. */
+/**
+ * The BullMQ queues by name, created here rather than by `BullModule.registerQueue` so their
+ * error listener is attached before they first connect (a queue without one prints every
+ * reconnect failure to the console). Also adds their Redis connection to the readiness checks.
+ */
 @Injectable()
-export class TaskQueues implements OnModuleInit {
+export class TaskQueues implements OnApplicationShutdown {
+  private readonly logger = new Logger('TaskQueues');
+  private readonly errors = new ThrottledErrorLog(this.logger);
   private readonly queues = new Map<TaskQueueName, Queue>();
 
-  constructor(
-    private readonly moduleRef: ModuleRef,
-    private readonly readiness: ReadinessService,
-    private readonly redisHealth: RedisHealthIndicator,
-  ) {}
-
-  onModuleInit(): void {
-    for (const name of TASK_QUEUES)
-      this.queues.set(name, this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }));
-    this.readiness.register(async () =>
-      this.redisHealth.pingCheck(
-        'queues',
-        (await this.get('users').backend.client) as unknown as { ping(): Promise<unknown> },
-      ),
-    );
+  constructor(config: AppConfig, readiness: ReadinessService, redisHealth: RedisHealthIndicator) {
+    for (const name of TASK_QUEUES) {
+      const queue = new Queue(name, queueConnectionOptions(config));
+      queue.on('error', (error) => this.errors.log(`Queue ${name}: ${error.message}`));
+      this.queues.set(name, queue);
+    }
+    // The client promise only settles once connected: ping through it so the check's timeout
+    // also bounds the wait for a connection that never comes.
+    const client = {
+      ping: async () =>
+        (
+          (await this.get('users').backend.client) as unknown as { ping(): Promise<unknown> }
+        ).ping(),
+    };
+    readiness.register(() => redisHealth.pingCheck('queues', client));
   }
 
   get(name: TaskQueueName): Queue {
@@ -36,4 +44,15 @@ export class TaskQueues implements OnModuleInit {
   all(): Queue[] {
     return [...this.queues.values()];
   }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.all().map((queue) => queue.close()));
+  }
 }
+
+/** Each queue under the token `@nestjs/bullmq` and bull-board look up (`getQueueToken(name)`). */
+export const QUEUE_TOKEN_PROVIDERS: Provider[] = TASK_QUEUES.map((name) => ({
+  provide: getQueueToken(name),
+  inject: [TaskQueues],
+  useFactory: (queues: TaskQueues) => queues.get(name),
+}));

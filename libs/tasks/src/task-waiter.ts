@@ -16,7 +16,7 @@ const RECHECK_MS = 500;
  */
 @Injectable()
 export class TaskWaiter implements OnApplicationShutdown {
-  private readonly events = new Map<TaskQueueName, Promise<QueueEvents>>();
+  private readonly events = new Map<TaskQueueName, QueueEvents>();
 
   constructor(
     private readonly tasks: TasksRepository,
@@ -25,7 +25,8 @@ export class TaskWaiter implements OnApplicationShutdown {
 
   async waitForFinish(task: Task, waitMs: number): Promise<Task> {
     if (waitMs <= 0 || FINISHED_STATUSES.includes(task.status)) return task;
-    const events = await this.eventsFor(task.queue as TaskQueueName);
+    // Not awaiting the connection: with Redis slow or down the re-reads and the deadline still answer.
+    const events = this.eventsFor(task.queue as TaskQueueName);
 
     return new Promise<Task>((resolve) => {
       let latest = task;
@@ -64,18 +65,17 @@ export class TaskWaiter implements OnApplicationShutdown {
     });
   }
 
-  private eventsFor(queue: TaskQueueName): Promise<QueueEvents> {
+  private eventsFor(queue: TaskQueueName): QueueEvents {
     let events = this.events.get(queue);
     if (!events) {
-      const created = new QueueEvents(queue, queueConnectionOptions(this.config));
-      created.on('error', () => undefined); // reconnects by itself; waits fall back to re-reading
-      events = created.waitUntilReady().then(() => created);
+      events = new QueueEvents(queue, queueConnectionOptions(this.config));
+      events.on('error', () => undefined); // reconnects by itself; waits fall back to re-reading
       this.events.set(queue, events);
     }
     return events;
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.events.values()].map(async (events) => (await events).close()));
+    await Promise.all([...this.events.values()].map((events) => events.close()));
   }
 }

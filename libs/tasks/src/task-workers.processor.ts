@@ -1,20 +1,31 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
 import { Worker } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { queueConnectionOptions } from './queue-connection';
+import { ThrottledErrorLog } from './throttled-error-log';
 import { TASK_QUEUES } from './task-queues';
 import { TaskRunner, type TaskJobData } from './task-runner';
+
+/** Left of SHUTDOWN_TIMEOUT_MS for aborted handlers to wind up and the connections to close. */
+const ABORT_MARGIN_MS = 2_000;
+/** With no job running, how long closing the Redis connections may take before we move on. */
+const IDLE_CLOSE_MS = 1_000;
 
 /**
  * One BullMQ worker per queue, in the worker app only. Locks are renewed while a job runs; if
  * the process dies (even SIGKILL), the lock expires and another worker takes the job up again
- * (stalled-job recovery). On shutdown, active jobs get SHUTDOWN_TIMEOUT_MS to finish.
+ * (stalled-job recovery). On shutdown the workers stop taking jobs and active ones may finish;
+ * shortly before SHUTDOWN_TIMEOUT_MS runs out their handlers are aborted (a retry or another
+ * worker carries on from their checkpoint).
  */
 @Injectable()
 export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TaskWorkers');
+  private readonly errors = new ThrottledErrorLog(this.logger);
   private readonly workers: Worker[] = [];
   private readonly shutdown = new AbortController();
+  private active = 0;
 
   constructor(
     private readonly runner: TaskRunner,
@@ -26,7 +37,14 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
     for (const queue of TASK_QUEUES) {
       const worker = new Worker<TaskJobData>(
         queue,
-        (job) => this.runner.run(job, this.shutdown.signal),
+        async (job) => {
+          this.active += 1;
+          try {
+            await this.runner.run(job, this.shutdown.signal);
+          } finally {
+            this.active -= 1;
+          }
+        },
         {
           ...queueConnectionOptions(this.config),
           concurrency,
@@ -35,14 +53,24 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
           maxStalledCount: 2,
         },
       );
-      worker.on('error', (error) => this.logger.error(`Worker ${queue}: ${error.message}`));
+      worker.on('error', (error) => this.errors.log(`Worker ${queue}: ${error.message}`));
       this.workers.push(worker);
     }
     this.logger.log(`Processing queues ${TASK_QUEUES.join(', ')} with concurrency ${concurrency}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    // close() stops taking jobs and waits for the active ones; the lifecycle timeout bounds it.
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    // close() stops taking jobs and waits for the active ones, but it also waits for Redis:
+    // with Redis unreachable it never settles. So wait for it only while jobs are running.
+    const closed = Promise.all(this.workers.map((worker) => worker.close())).then(() => true);
+    const abortAt = Date.now() + this.config.get('SHUTDOWN_TIMEOUT_MS') - ABORT_MARGIN_MS;
+    while (this.active > 0 && Date.now() < abortAt) {
+      if (await Promise.race([closed, sleep(100, false)])) return;
+    }
+    if (this.active > 0) {
+      this.logger.warn(`${this.active} job(s) still running at shutdown: aborting them`);
+      this.shutdown.abort(new Error('The worker is shutting down'));
+    }
+    await Promise.race([closed, sleep(ABORT_MARGIN_MS / 2 + IDLE_CLOSE_MS)]);
   }
 }

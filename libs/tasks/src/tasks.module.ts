@@ -1,18 +1,15 @@
 import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { BullModule } from '@nestjs/bullmq';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule } from '@bull-board/nestjs';
-import { AppConfig } from '@girder/config';
 import { DatabaseModule } from '@girder/database';
 import { UsersModule } from '@girder/users';
 import { Mailer } from './mailer';
-import { queueConnectionOptions } from './queue-connection';
 import { QueueDashboardAuthMiddleware } from './queue-dashboard.middleware';
 import { SignupsReportSchedule } from './signups-schedule';
 import { TASK_QUEUES } from './task-queues';
-import { TaskQueues } from './task-queues.service';
+import { QUEUE_TOKEN_PROVIDERS, TaskQueues } from './task-queues.service';
 import { TaskRegistry } from './task-registry';
 import { TaskRunner } from './task-runner';
 import { TaskStorage } from './task-storage';
@@ -31,17 +28,11 @@ import { WelcomeEmailListener } from './welcome-email.listener';
 /** The task types that ship with Girder. Add yours here (or to your own module's providers). */
 export const TASK_TYPES = [UsersImportTask, UsersExportTask, SignupsReportTask, WelcomeEmailTask];
 
-const queues = [
-  BullModule.forRootAsync({
-    inject: [AppConfig],
-    useFactory: (config: AppConfig) => queueConnectionOptions(config),
-  }),
-  BullModule.registerQueue(...TASK_QUEUES.map((name) => ({ name }))),
-];
 const shared: Provider[] = [
   TasksRepository,
   TaskRegistry,
   TaskQueues,
+  ...QUEUE_TOKEN_PROVIDERS,
   TaskStorage,
   Mailer,
   ...TASK_TYPES,
@@ -57,7 +48,6 @@ export class TasksModule {
         DiscoveryModule,
         DatabaseModule.forFeature([Task]),
         UsersModule.forApi(),
-        ...queues,
         BullBoardModule.forRoot({
           route: '/admin/queues',
           adapter: ExpressAdapter,
@@ -81,14 +71,9 @@ export class TasksModule {
   static forWorker(): DynamicModule {
     return {
       module: TasksModule,
-      imports: [
-        DiscoveryModule,
-        DatabaseModule.forFeature([Task]),
-        UsersModule.forWorker(),
-        ...queues,
-      ],
+      imports: [DiscoveryModule, DatabaseModule.forFeature([Task]), UsersModule.forWorker()],
       providers: [...shared, TaskRunner, TaskWorkers, SignupsReportSchedule],
-      exports: [TaskRegistry, TaskQueues],
+      exports: [TaskRegistry, TaskQueues, ...QUEUE_TOKEN_PROVIDERS],
     };
   }
 }
