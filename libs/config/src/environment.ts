@@ -76,6 +76,18 @@ export class Environment {
   })
   REDIS_KEY_PREFIX = 'girder';
 
+  /** The response/method cache's Redis; empty = REDIS_URL. Its keys live under `<REDIS_KEY_PREFIX>:cache`. */
+  @IsOptional()
+  @Matches(REDIS_URL, { message: 'CACHE_REDIS_URL must be a redis:// or rediss:// URL' })
+  CACHE_REDIS_URL?: string;
+
+  /** Default lifetime of cache entries; writes invalidate them earlier. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  CACHE_TTL_SECONDS = 60;
+
   @IsString()
   @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET = 'development-only-secret-change-me-0123456789';

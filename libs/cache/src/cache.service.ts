@@ -1,0 +1,78 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '@girder/config';
+import { CacheStore } from './cache-store';
+
+export interface CacheEntryOptions {
+  /** Seconds; default CACHE_TTL_SECONDS. */
+  ttl?: number;
+  tags?: readonly string[];
+}
+
+/** Every key under a prefix also carries this tag, so a prefix is invalidated like a tag. */
+export const prefixTag = (prefix: string): string => `prefix:${prefix}`;
+
+/**
+ * The cache as features use it. It fails open: when the store is unreachable every read is a
+ * miss and every write a no-op, the outage is logged once (and its end once), and requests
+ * carry on against the database.
+ */
+@Injectable()
+export class CacheService {
+  private readonly logger = new Logger('Cache');
+  private readonly defaultTtlSeconds: number;
+  private available = true;
+
+  constructor(
+    private readonly store: CacheStore,
+    config: AppConfig,
+  ) {
+    this.defaultTtlSeconds = config.get('CACHE_TTL_SECONDS');
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return this.guard(() => this.store.get<T>(key));
+  }
+
+  /** `prefix` is the key's first segment (see `CacheKeyMaker`); it becomes a tag too. */
+  async set(key: string, value: unknown, options: CacheEntryOptions = {}): Promise<void> {
+    const ttlMs = (options.ttl ?? this.defaultTtlSeconds) * 1000;
+    const tags = [...(options.tags ?? []), prefixTag(key.slice(0, key.lastIndexOf(':')))];
+    await this.guard(() => this.store.set(key, value, ttlMs, tags));
+  }
+
+  /** Returns the cached value, or loads, stores and returns it. */
+  async wrap<T>(key: string, load: () => Promise<T>, options: CacheEntryOptions = {}): Promise<T> {
+    const cached = await this.get<T>(key);
+    if (cached !== undefined) return cached;
+    const value = await load();
+    if (value !== undefined) await this.set(key, value, options);
+    return value;
+  }
+
+  /** Deletes every entry carrying one of the tags, e.g. `invalidateTags(['users:<id>'])`. */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    await this.guard(() => this.store.invalidateTags(tags));
+  }
+
+  /** Deletes every entry whose key starts with `prefix:` (e.g. all of `@Cached({ prefix })`). */
+  async invalidatePrefix(prefix: string): Promise<void> {
+    await this.invalidateTags([prefixTag(prefix)]);
+  }
+
+  private async guard<T>(operation: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const result = await operation();
+      if (!this.available) {
+        this.available = true;
+        this.logger.log('Cache available again');
+      }
+      return result;
+    } catch (error) {
+      if (this.available) {
+        this.available = false;
+        this.logger.warn(`Cache unavailable, bypassing it: ${(error as Error).message}`);
+      }
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+export { CacheKeyMaker } from './cache-key-maker';
+export {
+  CacheResponse,
+  type CacheableRequest,
+  type CacheResponseOptions,
+} from './cache-response.decorator';
+export { CacheResponseInterceptor } from './cache-response.interceptor';
+export { CacheModule } from './cache.module';
+export { CacheService, prefixTag, type CacheEntryOptions } from './cache.service';
+export { CacheStore } from './cache-store';
+export { Cached, type CachedOptions } from './cached.decorator';
+export { IoRedisKeyvStore } from './ioredis-keyv-store';
+export { RedisCacheStore } from './redis-cache.store';
+export { stableSerialize } from './stable-serialize';
