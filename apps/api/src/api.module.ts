@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AuthModule, JwtAuthenticator } from '@girder/auth';
+import { CacheModule } from '@girder/cache';
 import { ConfigModule } from '@girder/config';
 import { DatabaseModule } from '@girder/database';
 import { ErrorsModule } from '@girder/errors';
@@ -18,6 +19,7 @@ import { UsersModule } from '@girder/users';
     LoggingModule.forRoot('api'),
     DatabaseModule.forRoot('girder-api'),
     RedisModule,
+    CacheModule,
     ErrorsModule.forRoot(),
     EventEmitterModule.forRoot(),
     PermissionsModule.forRoot({ imports: [AuthModule], authenticator: JwtAuthenticator }),

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { CacheModule } from '@girder/cache';
 import { ConfigModule } from '@girder/config';
 import { DatabaseModule } from '@girder/database';
 import { HealthModule } from '@girder/health';
@@ -14,6 +15,7 @@ import { TasksModule } from '@girder/tasks';
     LoggingModule.forRoot('worker'),
     DatabaseModule.forRoot('girder-worker'),
     RedisModule,
+    CacheModule,
     EventEmitterModule.forRoot(),
     HealthModule.forWorker(),
     TasksModule.forWorker(),

@@ -17,3 +17,4 @@ export {
 } from './users-bulk.service';
 export { UsersModule } from './users.module';
 export { UsersService, type UserIdentity } from './users.service';
+export { userCacheTag } from './user-cache-tag';

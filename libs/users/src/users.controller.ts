@@ -20,12 +20,14 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { CacheResponse } from '@girder/cache';
 import { CurrentUser, IsAdmin, IsAuthenticated, Permissions } from '@girder/permissions';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQuery } from './dto/list-users.query';
 import { UpdateMeDto } from './dto/update-me.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { UserDto, UserPageDto } from './dto/user.dto';
+import { userCacheTag } from './user-cache-tag';
 import { UsersService } from './users.service';
 
 const uuid = new ParseUUIDPipe({ version: '4' });
@@ -39,6 +41,7 @@ export class UsersController {
 
   @Get('me')
   @Permissions(IsAuthenticated)
+  @CacheResponse({ scope: 'user', tags: ({ user }) => (user ? [userCacheTag(user.id)] : []) })
   @ApiOperation({ summary: 'The caller' })
   @ApiOkResponse({ type: UserDto })
   me(@CurrentUser() user: CurrentUser): Promise<UserDto> {
@@ -69,6 +72,7 @@ export class UsersController {
   }
 
   @Get(':id')
+  @CacheResponse({ scope: 'public', tags: ({ params }) => [userCacheTag(params.id)] })
   @ApiOperation({ summary: 'One user' })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ description: 'No such user' })

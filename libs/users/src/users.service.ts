@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { CacheService } from '@girder/cache';
 import { Transactional, afterCommit } from '@girder/database';
 import { ProblemException } from '@girder/errors';
 import { decodeCursor, toPage, type Page } from '@girder/http';
@@ -17,6 +18,7 @@ import {
   UserAccessRevoked,
   UserRegistered,
 } from './user.events';
+import { userCacheTag } from './user-cache-tag';
 import { UsersRepository } from './users.repository';
 
 /** What other features may know about a user besides its public shape. */
@@ -34,6 +36,7 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly events: EventEmitter2,
+    private readonly cache: CacheService,
   ) {}
 
   /** Self-registration: always role `user`; publishes UserRegistered after commit. */
@@ -94,6 +97,7 @@ export class UsersService {
       update.passwordHash = await this.hasher.hash(changes.password);
     }
     if (Object.keys(update).length > 0) await this.users.update(id, update);
+    await this.forgetCached(id);
     return this.get(id);
   }
 
@@ -109,6 +113,7 @@ export class UsersService {
       Object.entries(changes).filter(([, value]) => value !== undefined),
     );
     if (Object.keys(update).length > 0) await this.users.update(id, update);
+    await this.forgetCached(id);
     if (before.isActive && changes.isActive === false) {
       await this.events.emitAsync(USER_ACCESS_REVOKED, new UserAccessRevoked(id, 'deactivated'));
     } else if (before.role === 'admin' && changes.role === 'user') {
@@ -125,6 +130,17 @@ export class UsersService {
       throw new ProblemException('NOT_FOUND', 'No user with this id.');
     await this.events.emitAsync(USER_ACCESS_REVOKED, new UserAccessRevoked(id, 'deleted'));
     await this.users.delete(id);
+    await this.forgetCached(id);
+  }
+
+  /**
+   * Drops the user's cached responses now and again after commit: a read that raced the
+   * transaction cannot leave the old row cached for its TTL.
+   */
+  private async forgetCached(id: string): Promise<void> {
+    const tags = [userCacheTag(id)];
+    await this.cache.invalidateTags(tags);
+    await afterCommit(() => this.cache.invalidateTags(tags));
   }
 
   /** Creates the admin from ADMIN_EMAIL / ADMIN_PASSWORD unless that email exists. Idempotent. */

@@ -1,0 +1,229 @@
+import { Injectable, Module, type INestApplication } from '@nestjs/common';
+import { Cached, CacheKeyMaker, CacheService } from '@girder/cache';
+import Redis from 'ioredis';
+import { ApiClient, type SessionBody } from '../support/api-client';
+import { createApiApp, withEnv } from '../support/test-app';
+
+/** Counts its real calls, so a test can tell a cached answer from a computed one. */
+@Injectable()
+class PriceList {
+  calls = 0;
+
+  @Cached({ prefix: 'test.prices', ttl: 60, tags: (sku: string) => [`sku:${sku}`] })
+  async price(sku: string, options: { currency: string }): Promise<{ sku: string; label: string }> {
+    this.calls += 1;
+    return { sku, label: `${sku} in ${options.currency} (call ${this.calls})` };
+  }
+}
+
+@Module({ providers: [PriceList], exports: [PriceList] })
+class PriceListModule {}
+
+describe('cache', () => {
+  let app: INestApplication;
+  let api: ApiClient;
+  let admin: SessionBody;
+  let redis: Redis;
+  const prefix = process.env.REDIS_KEY_PREFIX!;
+
+  const me = (session: SessionBody) => api.get('/api/v1/users/me', session.accessToken);
+  const byId = (id: string) => api.get(`/api/v1/users/${id}`, admin.accessToken);
+
+  beforeAll(async () => {
+    app = await createApiApp({ imports: [PriceListModule] });
+    api = new ApiClient(app);
+    admin = await api.loginAdmin();
+    redis = new Redis(process.env.REDIS_URL!);
+  });
+  afterAll(async () => {
+    await redis.quit();
+    await app.close();
+  });
+
+  describe('@CacheResponse on GET /users/me (scope: user)', () => {
+    it('answers MISS, then HIT with the same body', async () => {
+      const session = await api.register({ name: 'Cached Me' });
+      const first = await me(session);
+      expect(first.status).toBe(200);
+      expect(first.headers['x-cache']).toBe('MISS');
+      const second = await me(session);
+      expect(second.headers['x-cache']).toBe('HIT');
+      expect(second.body).toEqual(first.body);
+    });
+
+    it('keys by caller: another user never gets the first one’s cached answer', async () => {
+      const alice = await api.register({ name: 'Alice' });
+      const bob = await api.register({ name: 'Bob' });
+      await me(alice);
+      expect((await me(alice)).headers['x-cache']).toBe('HIT');
+      const bobs = await me(bob);
+      expect(bobs.headers['x-cache']).toBe('MISS');
+      expect(bobs.body.name).toBe('Bob');
+    });
+
+    it('PATCH /me (name) invalidates: the next read is fresh', async () => {
+      const session = await api.register({ name: 'Before' });
+      await me(session);
+      expect((await me(session)).headers['x-cache']).toBe('HIT');
+      const patched = await api.send(
+        'patch',
+        '/api/v1/users/me',
+        { name: 'After' },
+        session.accessToken,
+      );
+      expect(patched.status).toBe(200);
+      const fresh = await me(session);
+      expect(fresh.headers['x-cache']).toBe('MISS');
+      expect(fresh.body.name).toBe('After');
+    });
+
+    it('PATCH /me (password) invalidates too', async () => {
+      const session = await api.register({ password: 'first-password-1' });
+      await me(session);
+      const changed = await api.send(
+        'patch',
+        '/api/v1/users/me',
+        { password: 'second-password-2', currentPassword: 'first-password-1' },
+        session.accessToken,
+      );
+      expect(changed.status).toBe(200);
+      const fresh = await me(session);
+      expect(fresh.headers['x-cache']).toBe('MISS');
+      expect(Date.parse(fresh.body.updatedAt)).toBeGreaterThanOrEqual(
+        Date.parse(session.user.updatedAt),
+      );
+    });
+
+    it('a revoked token is refused even when the answer is cached (guards run first)', async () => {
+      const session = await api.register();
+      await me(session);
+      expect((await me(session)).headers['x-cache']).toBe('HIT');
+      expect(
+        (await api.send('post', '/api/v1/auth/logout', undefined, session.accessToken)).status,
+      ).toBe(204);
+      const refused = await me(session);
+      expect(refused.status).toBe(401);
+      expect(refused.headers['x-cache']).toBeUndefined();
+    });
+  });
+
+  describe('@CacheResponse on GET /users/:id (scope: public, admins only)', () => {
+    it('admin PATCH (name, role) invalidates; never stale', async () => {
+      const { user } = await api.register({ name: 'Target' });
+      expect((await byId(user.id)).headers['x-cache']).toBe('MISS');
+      expect((await byId(user.id)).headers['x-cache']).toBe('HIT');
+
+      await api.send('patch', `/api/v1/users/${user.id}`, { name: 'Renamed' }, admin.accessToken);
+      const renamed = await byId(user.id);
+      expect(renamed.headers['x-cache']).toBe('MISS');
+      expect(renamed.body.name).toBe('Renamed');
+
+      await byId(user.id);
+      await api.send('patch', `/api/v1/users/${user.id}`, { role: 'admin' }, admin.accessToken);
+      expect((await byId(user.id)).body.role).toBe('admin');
+    });
+
+    it('deactivation invalidates both /:id and the user’s own /me entry', async () => {
+      const session = await api.register();
+      const id = session.user.id;
+      await me(session);
+      await byId(id);
+      expect((await byId(id)).headers['x-cache']).toBe('HIT');
+      await api.send('patch', `/api/v1/users/${id}`, { isActive: false }, admin.accessToken);
+      const after = await byId(id);
+      expect(after.headers['x-cache']).toBe('MISS');
+      expect(after.body.isActive).toBe(false);
+      expect(await redis.exists(`${prefix}:cache-tag:users:${id}`)).toBe(1);
+      const keys = await redis.smembers(`${prefix}:cache-tag:users:${id}`);
+      // Only the fresh /:id entry is left under the user's tag; the old /me entry is gone.
+      expect(keys).toHaveLength(1);
+    });
+
+    it('deletion invalidates: the deleted user is 404, not a cached 200', async () => {
+      const { user } = await api.register();
+      await byId(user.id);
+      expect((await byId(user.id)).headers['x-cache']).toBe('HIT');
+      expect(
+        (await api.send('delete', `/api/v1/users/${user.id}`, undefined, admin.accessToken)).status,
+      ).toBe(204);
+      const gone = await byId(user.id);
+      expect(gone.status).toBe(404);
+      expect((await byId(user.id)).status).toBe(404);
+    });
+
+    it('a non-admin is refused even when the answer is cached', async () => {
+      const { user } = await api.register();
+      await byId(user.id);
+      expect((await byId(user.id)).headers['x-cache']).toBe('HIT');
+      const member = await api.register();
+      expect((await api.get(`/api/v1/users/${user.id}`, member.accessToken)).status).toBe(403);
+    });
+  });
+
+  describe('@Cached on a provider method', () => {
+    it('caches by argument values, and invalidates by tag and by prefix', async () => {
+      const prices = app.get(PriceList);
+      const cache = app.get(CacheService);
+      const first = await prices.price('sku-1', { currency: 'EUR' });
+      expect(await prices.price('sku-1', { currency: 'EUR' })).toEqual(first);
+      expect(prices.calls).toBe(1);
+
+      await prices.price('sku-1', { currency: 'USD' });
+      await prices.price('sku-2', { currency: 'EUR' });
+      expect(prices.calls).toBe(3);
+
+      await cache.invalidateTags(['sku:sku-1']);
+      await prices.price('sku-1', { currency: 'EUR' });
+      await prices.price('sku-2', { currency: 'EUR' });
+      expect(prices.calls).toBe(4);
+
+      await cache.invalidatePrefix('test.prices');
+      await prices.price('sku-2', { currency: 'EUR' });
+      expect(prices.calls).toBe(5);
+    });
+  });
+
+  describe('isolation', () => {
+    it('writes only under <prefix>:cache and <prefix>:cache-tag, and invalidation leaves other keys alone', async () => {
+      const bystanders = [`${prefix}:queue:reports:id`, `${prefix}:throttle:x`, 'not-girder:key'];
+      for (const key of bystanders) await redis.set(key, 'keep', 'EX', 60);
+      const session = await api.register();
+      await me(session);
+      const key = app.get(CacheKeyMaker).make('http:user', [session.user.id, '/api/v1/users/me']);
+      expect(await redis.exists(`${prefix}:cache:${key}`)).toBe(1);
+
+      await app.get(CacheService).invalidateTags([`users:${session.user.id}`]);
+      expect(await redis.exists(`${prefix}:cache:${key}`)).toBe(0);
+      for (const bystander of bystanders) expect(await redis.get(bystander)).toBe('keep');
+      await redis.del('not-girder:key');
+    });
+  });
+
+  describe('Redis for the cache unreachable', () => {
+    it('requests are still served from the database (the cache is bypassed)', async () => {
+      const offline = await withEnv({ CACHE_REDIS_URL: 'redis://127.0.0.1:1/0' }, () =>
+        createApiApp(),
+      );
+      try {
+        const client = new ApiClient(offline);
+        const session = await client.register({ name: 'Offline Cache' });
+        for (let attempt = 0; attempt < 3; attempt += 1) {
+          const response = await client.get('/api/v1/users/me', session.accessToken);
+          expect(response.status).toBe(200);
+          expect(response.body.email).toBe(session.user.email);
+          expect(response.headers['x-cache']).toBe('MISS');
+        }
+        const renamed = await client.send(
+          'patch',
+          '/api/v1/users/me',
+          { name: 'Renamed while the cache is down' },
+          session.accessToken,
+        );
+        expect(renamed.status).toBe(200);
+        expect(renamed.body.name).toBe('Renamed while the cache is down');
+      } finally {
+        await offline.close();
+      }
+    });
+  });
+});
