@@ -8,6 +8,7 @@ import { ErrorsModule } from '@girder/errors';
 import { HealthModule } from '@girder/health';
 import { LoggingModule } from '@girder/logging';
 import { PermissionsModule } from '@girder/permissions';
+import { RateLimitModule } from '@girder/rate-limit';
 import { RedisModule } from '@girder/redis';
 import { TasksModule } from '@girder/tasks';
 import { UsersModule } from '@girder/users';
@@ -21,6 +22,7 @@ import { UsersModule } from '@girder/users';
     RedisModule,
     CacheModule,
     ErrorsModule.forRoot(),
+    RateLimitModule,
     EventEmitterModule.forRoot(),
     PermissionsModule.forRoot({ imports: [AuthModule], authenticator: JwtAuthenticator }),
     HealthModule.forApi(),

@@ -8,7 +8,9 @@ import {
   ApiOperation,
   ApiTags,
   ApiUnauthorizedResponse,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
+import { LoginRateLimit } from '@girder/rate-limit';
 import { AllowAll, CurrentUser, IsAuthenticated, Permissions } from '@girder/permissions';
 import type { Request } from 'express';
 import { AuthService, type ClientInfo } from './auth.service';
@@ -36,6 +38,8 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Permissions(AllowAll)
+  @LoginRateLimit()
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (per client IP and email)' })
   @ApiOperation({ summary: 'Start a session; use accessToken with "Authorize"' })
   @ApiOkResponse({ type: SessionDto })
   @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS' })

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpStatus, Res, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { HealthCheckResult } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
 import { AllowAll, Permissions } from '@girder/permissions';
 import type { Response } from 'express';
 import { ReadinessService } from './readiness.service';
@@ -8,6 +9,8 @@ import { ReadinessService } from './readiness.service';
 @ApiTags('health')
 @Permissions(AllowAll)
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
+// Probes must never be rate limited (a load balancer would take a healthy instance out).
+@SkipThrottle()
 export class HealthController {
   constructor(private readonly readiness: ReadinessService) {}
 

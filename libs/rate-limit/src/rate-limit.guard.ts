@@ -1,0 +1,57 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
+import { ProblemException } from '@girder/errors';
+import type { Response } from 'express';
+
+/**
+ * The throttler guard with the contract's answers: `RateLimit-Limit`, `RateLimit-Remaining`
+ * and `RateLimit-Reset` (seconds) on every limited response, and a 429 `RATE_LIMITED`
+ * problem with `Retry-After` once a limit is hit. When the counters cannot be reached the
+ * request fails fast with 503 rather than waiting or going unlimited.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  private readonly outageLog = new Logger('RateLimit');
+  private storageDown = false;
+
+  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = request;
+    const { req, res } = this.getRequestResponse(context) as { req: object; res: Response };
+    const name = throttler.name ?? 'default';
+    const key = generateKey(context, await getTracker(req, context), name);
+
+    let state: Awaited<ReturnType<typeof this.storageService.increment>>;
+    try {
+      state = await this.storageService.increment(key, ttl, limit, blockDuration, name);
+      this.storageDown = false;
+    } catch (error) {
+      if (!this.storageDown) {
+        this.storageDown = true;
+        this.outageLog.error(`Rate limit counters unreachable: ${(error as Error).message}`);
+      }
+      throw new ProblemException(
+        'SERVICE_UNAVAILABLE',
+        'Rate limiting is unavailable; retry shortly.',
+      );
+    }
+
+    const remaining = Math.max(0, limit - state.totalHits);
+    // With two limits on a route (login), the headers describe the tighter one.
+    const shown = Number(res.getHeader('RateLimit-Remaining') ?? Number.POSITIVE_INFINITY);
+    if (remaining <= shown) {
+      res.setHeader('RateLimit-Limit', limit);
+      res.setHeader('RateLimit-Remaining', remaining);
+      res.setHeader('RateLimit-Reset', state.timeToExpire);
+    }
+    if (state.isBlocked) {
+      res.setHeader('Retry-After', state.timeToBlockExpire);
+      throw new ProblemException(
+        'RATE_LIMITED',
+        name === 'login'
+          ? `Too many login attempts for this email; retry in ${state.timeToBlockExpire} s.`
+          : `Too many requests; retry in ${state.timeToBlockExpire} s.`,
+      );
+    }
+    return true;
+  }
+}

@@ -1,0 +1,131 @@
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { ApiClient, uniqueEmail } from '../support/api-client';
+import { createApiApp, withEnv } from '../support/test-app';
+
+let apps = 0;
+
+/** An API with its own limits and its own Redis prefix, so its counters start at zero. */
+function limitedApp(env: Record<string, string>): Promise<INestApplication> {
+  apps += 1;
+  return withEnv({ REDIS_KEY_PREFIX: `${process.env.REDIS_KEY_PREFIX}_rl${apps}`, ...env }, () =>
+    createApiApp(),
+  );
+}
+
+describe('rate limiting', () => {
+  describe('login: LOGIN_RATE_LIMIT_PER_MINUTE per client IP and email', () => {
+    let app: INestApplication;
+    let api: ApiClient;
+    beforeAll(async () => {
+      app = await limitedApp({ LOGIN_RATE_LIMIT_PER_MINUTE: '3' });
+      api = new ApiClient(app);
+    });
+    afterAll(() => app.close());
+
+    const login = (email: string, password = 'wrong-password') =>
+      request(app.getHttpServer()).post('/api/v1/auth/login').send({ email, password });
+
+    it('answers 401 up to the limit, then 429 RATE_LIMITED with Retry-After and RateLimit-* headers', async () => {
+      const session = await api.register({ password: 'right-password' });
+      const email = session.user.email;
+      for (let attempt = 1; attempt <= 3; attempt += 1) {
+        const response = await login(email);
+        expect(response.status).toBe(401);
+        expect(response.headers['ratelimit-limit']).toBe('3');
+        expect(response.headers['ratelimit-remaining']).toBe(String(3 - attempt));
+      }
+      const limited = await login(email);
+      expect(limited.status).toBe(429);
+      expect(limited.headers['content-type']).toContain('application/problem+json');
+      expect(limited.body).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+      expect(limited.headers['ratelimit-remaining']).toBe('0');
+      expect(Number(limited.headers['ratelimit-reset'])).toBeGreaterThan(0);
+
+      // The right password does not get through a limit that is already hit…
+      expect((await login(email, 'right-password')).status).toBe(429);
+      // …and the limit counts the normalised email.
+      expect((await login(`  ${email.toUpperCase()} `)).status).toBe(429);
+    });
+
+    it('is per email: another email from the same IP is still let through', async () => {
+      const other = uniqueEmail('other');
+      for (let attempt = 0; attempt < 3; attempt += 1) await login(other);
+      expect((await login(other)).status).toBe(429);
+      expect((await login(uniqueEmail('fresh'))).status).toBe(401);
+    });
+
+    it('other routes are not counted against the login limit', async () => {
+      const session = await api.register();
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        expect((await api.get('/api/v1/users/me', session.accessToken)).status).toBe(200);
+      }
+    });
+  });
+
+  describe('global: RATE_LIMIT_PER_MINUTE per client IP, across routes', () => {
+    let app: INestApplication;
+    beforeAll(async () => {
+      app = await limitedApp({ RATE_LIMIT_PER_MINUTE: '5' });
+    });
+    afterAll(() => app.close());
+
+    it('the 6th request in a minute is 429, whatever the route; health probes are never limited', async () => {
+      const server = app.getHttpServer();
+      const statuses: number[] = [];
+      for (const path of [
+        '/api/v1/users/me',
+        '/api/v1/tasks',
+        '/api/v1/users',
+        '/api/v1/users/me',
+        '/api/v1/tasks',
+      ]) {
+        statuses.push((await request(server).get(path)).status);
+      }
+      expect(statuses).not.toContain(429);
+      const limited = await request(server).get('/api/v1/users/me');
+      expect(limited.status).toBe(429);
+      expect(limited.body.code).toBe('RATE_LIMITED');
+      expect(limited.headers['retry-after']).toBeDefined();
+
+      for (let probe = 0; probe < 10; probe += 1) {
+        expect((await request(server).get('/health/live')).status).toBe(200);
+      }
+      expect((await request(server).get('/health/ready')).status).toBe(200);
+    });
+  });
+
+  describe('TRUST_PROXY decides whether X-Forwarded-For is believed', () => {
+    const burst = async (app: INestApplication, forwardedFor: (i: number) => string) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const response = await request(app.getHttpServer())
+          .get('/api/v1/users/me')
+          .set('X-Forwarded-For', forwardedFor(i));
+        statuses.push(response.status);
+      }
+      return statuses;
+    };
+
+    it('TRUST_PROXY=false: a client cannot dodge the limit by inventing X-Forwarded-For', async () => {
+      const app = await limitedApp({ RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: 'false' });
+      try {
+        expect(await burst(app, (i) => `203.0.113.${i + 1}`)).toEqual([401, 401, 429, 429]);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('TRUST_PROXY=true: each forwarded client has its own budget', async () => {
+      const app = await limitedApp({ RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: 'true' });
+      try {
+        expect(await burst(app, (i) => `203.0.113.${i + 1}`)).toEqual([401, 401, 401, 401]);
+        expect(await burst(app, () => '198.51.100.7')).toEqual([401, 401, 429, 429]);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+});
