@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig } from '@girder/config';
 import { requestIdMiddleware } from '@girder/logging';
 import { json } from 'express';
+import helmet from 'helmet';
 import responseTime from 'response-time';
 import { setupSwagger } from './swagger';
 
@@ -16,6 +17,18 @@ export const UNVERSIONED_ROUTES = [
   { path: 'metrics', method: RequestMethod.GET },
   { path: 'admin/queues', method: RequestMethod.ALL },
   { path: 'admin/queues/{*path}', method: RequestMethod.ALL },
+];
+
+/** Response headers browser clients may read (besides the CORS-safelisted ones). */
+const CORS_EXPOSED_HEADERS = [
+  'Location',
+  'X-Request-ID',
+  'X-Response-Time',
+  'X-Cache',
+  'Retry-After',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
 ];
 
 /**
@@ -37,6 +50,23 @@ export function configureHttpApp(app: NestExpressApplication, options: HttpAppOp
 
   app.use(requestIdMiddleware);
   app.use(responseTime({ digits: 2, suffix: true }));
+  app.use(
+    helmet(
+      config.isProduction
+        ? {}
+        : // Browsers would fetch Swagger UI's assets over https from a plain-http dev server.
+          { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } },
+    ),
+  );
+  const origins = config.get('CORS_ORIGINS');
+  app.enableCors({
+    // No listed origin: no CORS headers at all, so browsers on other origins are refused.
+    origin: origins.length > 0 ? origins : false,
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-ID'],
+    exposedHeaders: CORS_EXPOSED_HEADERS,
+    maxAge: 600,
+  });
   // A route's own parser runs first; the default one then sees the body as parsed and skips it.
   for (const [path, limit] of Object.entries(options.bodyLimits ?? {}))
     app.use(path, json({ limit }));
