@@ -72,7 +72,7 @@ describe('rate limiting', () => {
     });
     afterAll(() => app.close());
 
-    it('the 6th request in a minute is 429, whatever the route; health probes are never limited', async () => {
+    it('the 6th request in a minute is 429, whatever the route; health probes and /metrics are never limited', async () => {
       const server = app.getHttpServer();
       const statuses: number[] = [];
       for (const path of [
@@ -94,6 +94,7 @@ describe('rate limiting', () => {
         expect((await request(server).get('/health/live')).status).toBe(200);
       }
       expect((await request(server).get('/health/ready')).status).toBe(200);
+      expect((await request(server).get('/metrics')).status).toBe(200);
     });
   });
 

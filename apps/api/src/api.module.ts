@@ -7,6 +7,7 @@ import { DatabaseModule } from '@girder/database';
 import { ErrorsModule } from '@girder/errors';
 import { HealthModule } from '@girder/health';
 import { LoggingModule } from '@girder/logging';
+import { MetricsModule } from '@girder/metrics';
 import { PermissionsModule } from '@girder/permissions';
 import { RateLimitModule } from '@girder/rate-limit';
 import { RedisModule } from '@girder/redis';

@@ -5,6 +5,7 @@ import { ConfigModule } from '@girder/config';
 import { DatabaseModule } from '@girder/database';
 import { HealthModule } from '@girder/health';
 import { LoggingModule } from '@girder/logging';
+import { MetricsModule } from '@girder/metrics';
 import { RedisModule } from '@girder/redis';
 import { TasksModule } from '@girder/tasks';
 
@@ -15,6 +16,7 @@ import { TasksModule } from '@girder/tasks';
     LoggingModule.forRoot('worker'),
     DatabaseModule.forRoot('girder-worker'),
     RedisModule,
+    MetricsModule.forWorker(),
     CacheModule,
     EventEmitterModule.forRoot(),
     HealthModule.forWorker(),

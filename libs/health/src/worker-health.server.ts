@@ -1,5 +1,12 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import { AppConfig } from '@girder/config';
+import { MetricsRegistry } from '@girder/metrics';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { ReadinessService } from './readiness.service';
 
@@ -10,7 +17,7 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 
 /**
  * The worker's only listener: `/health/live` and `/health/ready` on WORKER_HEALTH_PORT, with the
- * same checks as the API. A bare node:http server keeps the worker free of a web framework.
+ * same checks as the API, and `/metrics` when the worker has a metrics registry. A bare node:http server keeps the worker free of a web framework.
  */
 @Injectable()
 export class WorkerHealthServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,6 +27,7 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly readiness: ReadinessService,
     private readonly config: AppConfig,
+    @Optional() private readonly metrics?: MetricsRegistry,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -36,6 +44,19 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
           .catch((error: Error) => {
             this.logger.error({ err: error }, 'readiness check failed');
             sendJson(response, 503, { status: 'error', message: 'readiness check failed' });
+          });
+        return;
+      }
+      if (path === '/metrics' && this.metrics) {
+        this.metrics
+          .metrics()
+          .then((text) => {
+            response.writeHead(200, { 'Content-Type': this.metrics!.contentType });
+            response.end(text);
+          })
+          .catch((error: Error) => {
+            this.logger.error({ err: error }, 'metrics collection failed');
+            sendJson(response, 500, { status: 'error', message: 'metrics collection failed' });
           });
         return;
       }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { createHash } from 'node:crypto';
+import { TaskMetrics } from './task-metrics';
 import { TaskRegistry } from './task-registry';
 import type { TaskContext } from './task-type';
 import { TasksRepository } from './tasks.repository';
@@ -38,6 +39,7 @@ export class TaskRunner {
   constructor(
     private readonly registry: TaskRegistry,
     private readonly tasks: TasksRepository,
+    private readonly metrics: TaskMetrics,
   ) {}
 
   async run(job: Job<TaskJobData>, shutdown: AbortSignal): Promise<void> {
@@ -68,6 +70,7 @@ export class TaskRunner {
     const attempt = job.attemptsMade + 1;
     if (!(await this.tasks.markRunning(taskId, attempt))) {
       this.logger.log(`Task ${taskId} is cancelled or already finished: skipped`);
+      this.metrics.countRun(options.queue, options.name, 'skipped');
       return;
     }
 
@@ -93,9 +96,11 @@ export class TaskRunner {
       });
       const result = await Promise.race([handler.run(payload, context), timeout]);
       await this.tasks.markSucceeded(taskId, result, handler.file?.(result));
+      this.metrics.countRun(options.queue, options.name, 'succeeded');
     } catch (error) {
       const final = error instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
       await this.tasks.markFailed(taskId, describeError(error), final);
+      this.metrics.countRun(options.queue, options.name, final ? 'failed' : 'retried');
       this.logger.warn(
         `Task ${taskId} (${job.name}) attempt ${attempt} failed${final ? ', giving up' : ', will retry'}: ${describeError(error)}`,
       );

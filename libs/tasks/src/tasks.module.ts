@@ -9,6 +9,7 @@ import { Mailer } from './mailer';
 import { QueueDashboardAuthMiddleware } from './queue-dashboard.middleware';
 import { SignupsReportSchedule } from './signups-schedule';
 import { TASK_QUEUES } from './task-queues';
+import { TaskMetrics } from './task-metrics';
 import { QUEUE_TOKEN_PROVIDERS, TaskQueues } from './task-queues.service';
 import { TaskRegistry } from './task-registry';
 import { TaskRunner } from './task-runner';
@@ -33,6 +34,7 @@ const shared: Provider[] = [
   TaskRegistry,
   TaskQueues,
   ...QUEUE_TOKEN_PROVIDERS,
+  TaskMetrics,
   TaskStorage,
   Mailer,
   ...TASK_TYPES,

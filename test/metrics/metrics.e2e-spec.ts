@@ -1,0 +1,99 @@
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { WorkerHealthServer } from '@girder/health';
+import request from 'supertest';
+import { ApiClient, type SessionBody } from '../support/api-client';
+import { createApiApp, withEnv } from '../support/test-app';
+import { createWorkerApp } from '../support/worker-app';
+import { TestTaskTypesModule } from '../tasks/test-task-types';
+
+/** Queues of this file only. */
+const ENV = { REDIS_KEY_PREFIX: `${process.env.REDIS_KEY_PREFIX}_metrics` };
+
+/** The value of one sample line, e.g. `name{a="1",b="2"} 3`, matched on the labels given. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) {
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return undefined;
+}
+
+describe('metrics', () => {
+  let app: INestApplication;
+  let worker: INestApplicationContext;
+  let api: ApiClient;
+  let admin: SessionBody;
+
+  beforeAll(async () => {
+    app = await withEnv(ENV, () => createApiApp({ imports: [TestTaskTypesModule] }));
+    worker = await withEnv(ENV, () => createWorkerApp([TestTaskTypesModule]));
+    api = new ApiClient(app);
+    admin = await api.loginAdmin();
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await app?.close();
+  });
+
+  it('GET /metrics shows the request histogram by method, route template and status after traffic', async () => {
+    const session = await api.register();
+    await api.get('/api/v1/users/me', session.accessToken);
+    await api.get('/api/v1/users/me');
+    await api.get(`/api/v1/users/${session.user.id}`, admin.accessToken);
+    await api.get('/api/v1/no-such-route');
+
+    const response = await request(app.getHttpServer()).get('/metrics');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toContain('text/plain');
+    const text = response.text;
+    const count = (route: string, status: string) =>
+      sample(text, 'http_request_duration_seconds_count', {
+        method: 'GET',
+        route,
+        status_code: status,
+      });
+    expect(count('/api/v1/users/me', '200')).toBeGreaterThanOrEqual(1);
+    expect(count('/api/v1/users/me', '401')).toBeGreaterThanOrEqual(1);
+    // The template, never the id: one series for every user.
+    expect(count('/api/v1/users/:id', '200')).toBeGreaterThanOrEqual(1);
+    expect(text).not.toContain(session.user.id);
+    expect(count('unmatched', '404')).toBeGreaterThanOrEqual(1);
+    expect(text).toContain('http_request_duration_seconds_bucket{le="0.005"');
+    expect(text).toContain('process_cpu_user_seconds_total');
+    for (const queue of ['users', 'reports', 'email']) {
+      expect(sample(text, 'girder_queue_jobs', { queue, state: 'waiting' })).toBeGreaterThanOrEqual(
+        0,
+      );
+    }
+  });
+
+  it('the worker serves its metrics (task outcomes per queue) on its health port', async () => {
+    const submitted = await api.send(
+      'post',
+      '/api/v1/tasks',
+      { type: 'test.slow', payload: { ms: 0 } },
+      admin.accessToken,
+    );
+    expect(submitted.status).toBe(202);
+    const done = await api.get(
+      `/api/v1/tasks/${submitted.body.id}?waitMs=10000`,
+      admin.accessToken,
+    );
+    expect(done.body.status).toBe('succeeded');
+
+    const port = worker.get(WorkerHealthServer).port!;
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(
+      sample(text, 'girder_task_runs_total', {
+        queue: 'reports',
+        type: 'test.slow',
+        outcome: 'succeeded',
+      }),
+    ).toBe(1);
+    expect(text).toContain('service="worker"');
+  });
+});
