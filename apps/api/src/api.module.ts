@@ -21,6 +21,7 @@ import { UsersModule } from '@girder/users';
     LoggingModule.forRoot('api'),
     DatabaseModule.forRoot('girder-api'),
     RedisModule,
+    MetricsModule.forApi(),
     CacheModule,
     ErrorsModule.forRoot(),
     RateLimitModule,

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 
 export interface GracefulShutdownOptions {
@@ -15,6 +16,9 @@ export interface GracefulShutdownOptions {
  * Nest's own `enableShutdownHooks()` re-raises the signal after closing, which makes the
  * process end with 143/130 instead of 0; process managers read that as a crash.
  */
+/** What a cluster primary sends its processes to have them drain and exit. */
+export const CLUSTER_SHUTDOWN_MESSAGE = 'girder:shutdown';
+
 export function installGracefulShutdown(
   app: INestApplicationContext,
   options: GracefulShutdownOptions,
@@ -28,8 +32,14 @@ export function installGracefulShutdown(
       exit(1);
       return;
     }
+    shutDown(`Received ${signal}`);
+  };
+
+  /** Idempotent: a cluster primary's request may arrive together with the terminal's Ctrl-C. */
+  const shutDown = (reason: string): void => {
+    if (stopping) return;
     stopping = true;
-    options.logger.log(`Received ${signal}, shutting down (up to ${options.timeoutMs} ms)`);
+    options.logger.log(`${reason}, shutting down (up to ${options.timeoutMs} ms)`);
     const deadline = setTimeout(() => {
       options.logger.error(`Shutdown did not finish within ${options.timeoutMs} ms, exiting`);
       exit(1);
@@ -50,4 +60,11 @@ export function installGracefulShutdown(
   };
 
   for (const signal of options.signals ?? ['SIGTERM', 'SIGINT']) process.on(signal, onSignal);
+  if (cluster.isWorker) {
+    process.on('message', (message) => {
+      if (message === CLUSTER_SHUTDOWN_MESSAGE) shutDown('The cluster primary asked');
+    });
+    // The primary is gone (even SIGKILLed): nobody will route connections here any more.
+    process.once('disconnect', () => shutDown('The cluster primary disconnected'));
+  }
 }

@@ -1,2 +1,7 @@
-export { installGracefulShutdown, type GracefulShutdownOptions } from './graceful-shutdown';
-export { runMain } from './run-main';
+export { resolveProcessCount, superviseCluster, type ClusterOptions } from './cluster-supervisor';
+export {
+  CLUSTER_SHUTDOWN_MESSAGE,
+  installGracefulShutdown,
+  type GracefulShutdownOptions,
+} from './graceful-shutdown';
+export { runMain, type RunMainOptions } from './run-main';

@@ -1,4 +1,6 @@
-import { InvalidEnvironmentError, validateEnvironment } from '@girder/config';
+import { type Environment, InvalidEnvironmentError, validateEnvironment } from '@girder/config';
+import cluster from 'node:cluster';
+import { resolveProcessCount, superviseCluster } from './cluster-supervisor';
 import { config as loadDotenv } from 'dotenv';
 
 /**
@@ -6,15 +8,30 @@ import { config as loadDotenv } from 'dotenv';
  * The environment is checked before Nest starts, so a bad variable yields a list of every
  * bad variable instead of a framework stack trace.
  */
-export function runMain(name: string, bootstrap: () => Promise<unknown>): void {
+export interface RunMainOptions {
+  /** Run this many processes sharing the port (node:cluster), e.g. from API_WORKERS. */
+  processes?: (environment: Environment) => string;
+}
+
+export function runMain(
+  name: string,
+  bootstrap: () => Promise<unknown>,
+  options: RunMainOptions = {},
+): void {
   // The same precedence as @nestjs/config: real environment variables win over .env.
   loadDotenv({ quiet: true });
+  let environment: Environment;
   try {
-    validateEnvironment(process.env);
+    environment = validateEnvironment(process.env);
   } catch (error) {
     if (!(error instanceof InvalidEnvironmentError)) throw error;
     process.stderr.write(`[${name}] ${error.message}\n`);
     process.exit(1);
+  }
+  const processes = options.processes ? resolveProcessCount(options.processes(environment)) : 1;
+  if (processes > 1 && cluster.isPrimary) {
+    superviseCluster({ name, processes, shutdownTimeoutMs: environment.SHUTDOWN_TIMEOUT_MS });
+    return;
   }
   bootstrap().catch((error: unknown) => {
     process.stderr.write(

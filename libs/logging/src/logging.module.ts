@@ -16,7 +16,7 @@ export function buildPinoHttpOptions(config: AppConfig, service: string): Option
   const logBodies = level === 'debug' || level === 'trace';
   return {
     level,
-    base: { service },
+    base: { service, pid: process.pid },
     transport: config.get('LOG_PRETTY')
       ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
       : undefined,
