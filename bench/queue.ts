@@ -11,35 +11,17 @@
 import 'reflect-metadata';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { dropDatabase, ensureDatabaseExists, runPendingMigrations } from '@girder/database';
 import { TaskHandler, TaskType, TasksService } from '@girder/tasks';
 import { Queue, Worker } from 'bullmq';
-import Redis from 'ioredis';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiModule } from '../apps/api/src/api.module';
 import { WorkerModule } from '../apps/worker/src/worker.module';
-import { createCliDataSource } from '../ormconfig';
+import { runBench, withBenchEnvironment } from './bench-environment';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 5_000);
-const run = randomBytes(4).toString('hex');
-const databaseUrl = new URL(
-  process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/girder',
-);
-databaseUrl.pathname = `/girder_bench_${run}`;
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-const prefix = `girder_bench_${run}`;
-
-Object.assign(process.env, {
-  DATABASE_URL: databaseUrl.toString(),
-  DATABASE_READ_URLS: '',
-  REDIS_KEY_PREFIX: prefix,
-  PORT: '0',
-  WORKER_HEALTH_PORT: '0',
-  LOG_LEVEL: 'silent',
-  LOG_PRETTY: 'false',
-});
+let redisUrl = '';
+let prefix = '';
 const concurrency = Number(process.env.WORKER_CONCURRENCY ?? 4);
 
 class NoPayload {}
@@ -144,10 +126,18 @@ function row(worker: string, seconds: number): Row {
 }
 
 async function main(): Promise<void> {
-  await ensureDatabaseExists(databaseUrl.toString());
-  await runPendingMigrations(createCliDataSource(process.env));
-  const redis = new Redis(redisUrl);
-  try {
+  await withBenchEnvironment(async (environment) => {
+    ({ redisUrl, prefix } = environment);
+    Object.assign(process.env, {
+      DATABASE_URL: environment.databaseUrl,
+      DATABASE_READ_URLS: '',
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      PORT: '0',
+      WORKER_HEALTH_PORT: '0',
+      LOG_LEVEL: 'silent',
+      LOG_PRETTY: 'false',
+    });
     console.log(`Queue benchmark: ${JOBS} jobs, concurrency ${concurrency}, Redis ${redisUrl}`);
     const bare = await bareBullmq();
     const girder = await girderWorker();
@@ -162,18 +152,7 @@ async function main(): Promise<void> {
       join(folder, 'queue.json'),
       `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, ratio: Number(ratio.toFixed(3)) }, null, 2)}\n`,
     );
-  } finally {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-    await dropDatabase(databaseUrl.toString());
-  }
+  });
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -199,6 +199,24 @@ describe('cache', () => {
     });
   });
 
+  describe('CACHE_ENABLED=false', () => {
+    it('answers every read from the database and stores nothing', async () => {
+      const uncached = await withEnv({ CACHE_ENABLED: 'false' }, () => createApiApp());
+      try {
+        const client = new ApiClient(uncached);
+        const session = await client.register();
+        for (let attempt = 0; attempt < 2; attempt += 1) {
+          const response = await client.get('/api/v1/users/me', session.accessToken);
+          expect(response.status).toBe(200);
+          expect(response.headers['x-cache']).toBe('MISS');
+        }
+        expect(await redis.exists(`${prefix}:cache-tag:users:${session.user.id}`)).toBe(0);
+      } finally {
+        await uncached.close();
+      }
+    });
+  });
+
   describe('Redis for the cache unreachable', () => {
     it('requests are still served from the database (the cache is bypassed)', async () => {
       const offline = await withEnv({ CACHE_REDIS_URL: 'redis://127.0.0.1:1/0' }, () =>

@@ -20,6 +20,7 @@ export const prefixTag = (prefix: string): string => `prefix:${prefix}`;
 export class CacheService {
   private readonly logger = new Logger('Cache');
   private readonly defaultTtlSeconds: number;
+  private readonly enabled: boolean;
   private available = true;
 
   constructor(
@@ -27,6 +28,7 @@ export class CacheService {
     config: AppConfig,
   ) {
     this.defaultTtlSeconds = config.get('CACHE_TTL_SECONDS');
+    this.enabled = config.get('CACHE_ENABLED');
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -60,6 +62,7 @@ export class CacheService {
   }
 
   private async guard<T>(operation: () => Promise<T>): Promise<T | undefined> {
+    if (!this.enabled) return undefined;
     try {
       const result = await operation();
       if (!this.available) {

@@ -81,6 +81,11 @@ export class Environment {
   @Matches(REDIS_URL, { message: 'CACHE_REDIS_URL must be a redis:// or rediss:// URL' })
   CACHE_REDIS_URL?: string;
 
+  /** false: every cached read goes to the source (for measuring, or to rule the cache out). */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'CACHE_ENABLED must be true or false' })
+  CACHE_ENABLED = true;
+
   /** Default lifetime of cache entries; writes invalidate them earlier. */
   @Type(() => Number)
   @IsInt()
