@@ -1,5 +1,5 @@
 import { BaseEntity } from '@girder/database';
-import { Column, Entity, Index } from 'typeorm';
+import { Check, Column, Entity, Index } from 'typeorm';
 
 export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -8,6 +8,9 @@ export const FINISHED_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 
 /** The durable record of one background job; its id is the BullMQ job id. */
 @Entity('tasks')
 @Index('ix_tasks_owner_created', ['ownerId', 'createdAt', 'id'])
+@Index('ix_tasks_created', ['createdAt', 'id'])
+@Check('ck_tasks_status', `"status" IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')`)
+@Check('ck_tasks_progress', `"progress" BETWEEN 0 AND 100`)
 export class Task extends BaseEntity {
   @Column({ type: 'varchar', length: 100 })
   type!: string;

@@ -1,11 +1,13 @@
 import { BaseEntity } from '@girder/database';
 import type { UserRole } from '@girder/permissions';
-import { Column, Entity, Index } from 'typeorm';
+import { Check, Column, Entity, Index } from 'typeorm';
 
 export const USER_ROLES: readonly UserRole[] = ['user', 'admin'];
 
 @Entity('users')
 @Index('ix_users_created_at_id', ['createdAt', 'id'])
+@Check('ck_users_role', `"role" IN ('user', 'admin')`)
+@Check('ck_users_email_normalised', `"email" = lower(btrim("email"))`)
 export class User extends BaseEntity {
   /** Stored normalised (trimmed, lower-case); unique. */
   @Column({ type: 'text', unique: true })
