@@ -11,6 +11,15 @@ const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
 
 type RequestWithBody = IncomingMessage & { body?: unknown; originalUrl?: string };
 
+/** What pino-std-serializers makes of a request before ours trims it. */
+interface SerializedRequest {
+  raw: RequestWithBody;
+  method: string;
+  url: string;
+  remoteAddress?: string;
+  headers: Record<string, unknown>;
+}
+
 export function buildPinoHttpOptions(config: AppConfig, service: string): Options {
   const level = config.get('LOG_LEVEL');
   const logBodies = level === 'debug' || level === 'trace';
@@ -34,6 +43,7 @@ export function buildPinoHttpOptions(config: AppConfig, service: string): Option
     customLogLevel: (_req, res, error) =>
       error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     redact: {
+      // Headers are only in debug lines; these paths keep their secrets out there too.
       paths: [
         'req.headers.authorization',
         'req.headers.cookie',
@@ -45,13 +55,25 @@ export function buildPinoHttpOptions(config: AppConfig, service: string): Option
     formatters: {
       log: (object: Record<string, unknown>) => redactSecrets(object) as Record<string, unknown>,
     },
+    // Compact request lines: every line is JSON-encoded and scanned for secrets, so the full
+    // header dumps (about two thirds of each line) are kept for debug level only.
     serializers: {
-      req: (req: { raw: RequestWithBody; body?: unknown; url?: string }) => {
-        // Bodies only at debug (they are large and personal), always redacted.
-        if (logBodies && req.raw.body !== undefined) req.body = redactSecrets(req.raw.body);
-        if (req.raw.originalUrl) req.url = req.raw.originalUrl;
-        return req;
+      req: (req: SerializedRequest) => {
+        const line: Record<string, unknown> = {
+          method: req.method,
+          url: req.raw.originalUrl ?? req.url,
+          remoteAddress: req.remoteAddress,
+          userAgent: req.headers['user-agent'],
+        };
+        if (logBodies) {
+          line.headers = req.headers;
+          // Bodies only at debug (they are large and personal), always redacted.
+          if (req.raw.body !== undefined) line.body = redactSecrets(req.raw.body);
+        }
+        return line;
       },
+      res: (res: { statusCode: number; headers: Record<string, unknown> }) =>
+        logBodies ? res : { statusCode: res.statusCode },
     },
   };
 }
