@@ -57,6 +57,22 @@ describe('rate limiting', () => {
       expect((await login(uniqueEmail('fresh'))).status).toBe(401);
     });
 
+    it('the queue dashboard’s Basic sign-in is limited like login (per IP and email)', async () => {
+      const basic = (password: string) =>
+        request(app.getHttpServer())
+          .get('/admin/queues')
+          .set(
+            'Authorization',
+            `Basic ${Buffer.from(`admin@e2e.test:${password}`).toString('base64')}`,
+          );
+      for (let attempt = 0; attempt < 3; attempt += 1)
+        expect((await basic('nope')).status).toBe(401);
+      const limited = await basic('nope');
+      expect(limited.status).toBe(429);
+      expect(limited.body.code).toBe('RATE_LIMITED');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    });
+
     it('other routes are not counted against the login limit', async () => {
       const session = await api.register();
       for (let attempt = 0; attempt < 5; attempt += 1) {

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import {
+  ADMIN,
   ApiClient,
   expectNoPasswordHashes,
   uniqueEmail,
@@ -402,6 +403,25 @@ describe('tasks (/api/v1/tasks) with a real worker', () => {
       const page = await api.get('/admin/queues', admin.accessToken);
       expect(page.status).toBe(200);
       expect(page.text).toContain('<html');
+    });
+
+    it('a browser signs in to the dashboard with an admin email and password (Basic)', async () => {
+      const basic = (email: string, password: string) =>
+        api
+          .http()
+          .get('/admin/queues')
+          .set('Authorization', `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`);
+
+      const anonymous = await api.http().get('/admin/queues');
+      expect(anonymous.headers['www-authenticate']).toContain('Basic');
+
+      const page = await basic(ADMIN.email, ADMIN.password);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('<html');
+
+      const someone = await api.register({ password: 'member-basic-password' });
+      expect((await basic(someone.user.email, 'member-basic-password')).status).toBe(403);
+      expect((await basic(ADMIN.email, 'wrong-password')).status).toBe(401);
     });
   });
 });

@@ -1,4 +1,4 @@
-import { Module, type ExecutionContext } from '@nestjs/common';
+import { Global, Module, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { AppConfig } from '@girder/config';
@@ -30,8 +30,10 @@ const isLoginLimited = (context: ExecutionContext): boolean =>
  * The client IP honours `X-Forwarded-For` only with TRUST_PROXY=true. Health and metrics
  * routes opt out with `@SkipThrottle()`.
  */
+@Global()
 @Module({
   imports: [
+    RateLimitStorageModule,
     ThrottlerModule.forRootAsync({
       imports: [RateLimitStorageModule],
       inject: [AppConfig, RateLimitStorage],
@@ -58,5 +60,7 @@ const isLoginLimited = (context: ExecutionContext): boolean =>
     }),
   ],
   providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
+  // The counters, for middleware outside the guard chain (e.g. the queue dashboard's sign-in).
+  exports: [RateLimitStorageModule],
 })
 export class RateLimitModule {}

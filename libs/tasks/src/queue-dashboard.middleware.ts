@@ -1,25 +1,92 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { AppConfig } from '@girder/config';
 import { ProblemException } from '@girder/errors';
-import { Authenticator } from '@girder/permissions';
+import { Authenticator, type CurrentUser } from '@girder/permissions';
+import { RateLimitStorage } from '@girder/rate-limit';
+import { UsersService } from '@girder/users';
 import type { NextFunction, Request, Response } from 'express';
+import { createHash } from 'node:crypto';
 
-/** bull-board is plain Express, outside the guard: this middleware lets only admins in. */
+/**
+ * A verified Basic credential is trusted this long, so the page's assets and polls skip
+ * argon2; a password change or deactivation takes effect on the dashboard within it.
+ */
+const BASIC_CACHE_MS = 15_000;
+const MINUTE_MS = 60_000;
+
+/**
+ * bull-board is plain Express, outside the guards: this middleware lets only admins in. API
+ * clients send their bearer token; a browser gets a Basic-auth prompt and signs in with an
+ * admin's email and password (rate limited like POST /auth/login).
+ */
 @Injectable()
 export class QueueDashboardAuthMiddleware implements NestMiddleware {
-  constructor(private readonly authenticator: Authenticator) {}
+  private readonly verified = new Map<string, { user: CurrentUser; until: number }>();
+
+  constructor(
+    private readonly authenticator: Authenticator,
+    private readonly limits: RateLimitStorage,
+    private readonly config: AppConfig,
+    // bull-board builds this middleware in its own module, which does not import UsersModule.
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  private get users(): UsersService {
+    return this.moduleRef.get(UsersService, { strict: false });
+  }
 
   async use(request: Request, response: Response, next: NextFunction): Promise<void> {
-    const user = await this.authenticator.authenticate(
-      new ExecutionContextHost([request, response, next]),
-    );
-    if (!user)
+    const header = request.headers.authorization;
+    const user = header?.startsWith('Basic ')
+      ? await this.basic(header, request)
+      : await this.authenticator.authenticate(new ExecutionContextHost([request, response, next]));
+    if (!user) {
       throw new ProblemException(
         'UNAUTHENTICATED',
-        'The queue dashboard needs an admin access token.',
+        'The queue dashboard needs an admin: a bearer token, or an admin email and password.',
+        undefined,
+        // Makes a browser ask for the email and password.
+        { 'WWW-Authenticate': 'Basic realm="Girder queues", charset="UTF-8"' },
       );
+    }
     if (user.role !== 'admin')
       throw new ProblemException('FORBIDDEN', 'The queue dashboard is for admins.');
     next();
+  }
+
+  private async basic(header: string, request: Request): Promise<CurrentUser | null> {
+    const fingerprint = createHash('sha256').update(header).digest('base64url');
+    const known = this.verified.get(fingerprint);
+    if (known && known.until > Date.now()) return known.user;
+
+    const decoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8');
+    const separator = decoded.indexOf(':');
+    if (separator < 0) return null;
+    const email = decoded.slice(0, separator).trim().toLowerCase();
+    const limit = this.config.get('LOGIN_RATE_LIMIT_PER_MINUTE');
+    const { isBlocked, timeToBlockExpire } = await this.limits.increment(
+      `dashboard:${request.ip ?? 'unknown'}|${email}`,
+      MINUTE_MS,
+      limit,
+      MINUTE_MS,
+      'login',
+    );
+    if (isBlocked) {
+      throw new ProblemException(
+        'RATE_LIMITED',
+        `Too many sign-in attempts for this email; retry in ${timeToBlockExpire} s.`,
+        undefined,
+        { 'Retry-After': String(timeToBlockExpire) },
+      );
+    }
+    const found = await this.users.verifyCredentials(email, decoded.slice(separator + 1));
+    if (!found) return null;
+    const user: CurrentUser = { id: found.id, role: found.role, sessionId: 'dashboard' };
+    for (const [key, entry] of this.verified)
+      if (entry.until <= Date.now()) this.verified.delete(key);
+    this.verified.set(fingerprint, { user, until: Date.now() + BASIC_CACHE_MS });
+    return user;
   }
 }
