@@ -405,6 +405,20 @@ describe('tasks (/api/v1/tasks) with a real worker', () => {
       expect(page.text).toContain('<html');
     });
 
+    it('a feature’s own queue: declared in @TaskType, worked by the worker, shown on the dashboard', async () => {
+      const submitted = await submit('test.own-queue', {});
+      expect(submitted.status).toBe(202);
+      const done = await waitFor(submitted.body.id);
+      expect(done).toMatchObject({ status: 'succeeded', result: { queue: 'test-own-queue' } });
+
+      const board = await api.get('/admin/queues/api/queues', admin.accessToken);
+      expect(board.status).toBe(200);
+      const names = (board.body.queues as Array<{ name: string }>).map((queue) => queue.name);
+      expect(names).toEqual(
+        expect.arrayContaining(['users', 'reports', 'email', 'test-own-queue']),
+      );
+    });
+
     it('a browser signs in to the dashboard with an admin email and password (Basic)', async () => {
       const basic = (email: string, password: string) =>
         api

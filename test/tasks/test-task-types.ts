@@ -49,5 +49,19 @@ export class AlwaysFailsTask extends TaskHandler<NoPayload, never> {
   }
 }
 
-@Module({ providers: [SlowTask, AlwaysFailsTask] })
+/** On a queue of its own, as a feature module would declare it. */
+@Injectable()
+@TaskType({
+  name: 'test.own-queue',
+  queue: 'test-own-queue',
+  payload: NoPayload,
+  permission: IsAuthenticated,
+})
+export class OwnQueueTask extends TaskHandler<NoPayload, { queue: string }> {
+  async run(): Promise<{ queue: string }> {
+    return { queue: 'test-own-queue' };
+  }
+}
+
+@Module({ providers: [SlowTask, AlwaysFailsTask, OwnQueueTask] })
 export class TestTaskTypesModule {}

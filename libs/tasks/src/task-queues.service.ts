@@ -18,12 +18,12 @@ export class TaskQueues implements OnApplicationShutdown {
   private readonly errors = new ThrottledErrorLog(this.logger);
   private readonly queues = new Map<TaskQueueName, Queue>();
 
-  constructor(config: AppConfig, readiness: ReadinessService, redisHealth: RedisHealthIndicator) {
-    for (const name of TASK_QUEUES) {
-      const queue = new Queue(name, queueConnectionOptions(config));
-      queue.on('error', (error) => this.errors.log(`Queue ${name}: ${error.message}`));
-      this.queues.set(name, queue);
-    }
+  constructor(
+    private readonly config: AppConfig,
+    readiness: ReadinessService,
+    redisHealth: RedisHealthIndicator,
+  ) {
+    for (const name of TASK_QUEUES) this.get(name);
     // The client promise only settles once connected: ping through it so the check's timeout
     // also bounds the wait for a connection that never comes.
     const client = {
@@ -35,9 +35,14 @@ export class TaskQueues implements OnApplicationShutdown {
     readiness.register(() => redisHealth.pingCheck('queues', client));
   }
 
+  /** The queue of that name, created on first use (features declare theirs in `@TaskType`). */
   get(name: TaskQueueName): Queue {
-    const queue = this.queues.get(name);
-    if (!queue) throw new Error(`Unknown queue ${name}`);
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, queueConnectionOptions(this.config));
+      queue.on('error', (error) => this.errors.log(`Queue ${name}: ${error.message}`));
+      this.queues.set(name, queue);
+    }
     return queue;
   }
 

@@ -1,6 +1,11 @@
-/** Queues per feature area; BullMQ keys live under `<REDIS_KEY_PREFIX>:queue`. */
+/**
+ * The queues Girder's own task types use. A feature adds its own simply by naming it in its
+ * `@TaskType({ queue })`; BullMQ keys live under `<REDIS_KEY_PREFIX>:queue`.
+ */
 export const TASK_QUEUES = ['users', 'reports', 'email'] as const;
-export type TaskQueueName = (typeof TASK_QUEUES)[number];
+/** A queue name: lower-case letters, digits and dashes (BullMQ forbids `:`). */
+export type TaskQueueName = string;
+export const QUEUE_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 
 export function queueKeyPrefix(redisKeyPrefix: string): string {
   return `${redisKeyPrefix}:queue`;

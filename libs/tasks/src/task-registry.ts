@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
+import { QUEUE_NAME, TASK_QUEUES } from './task-queues';
 import { TASK_TYPE_KEY, TaskHandler, type TaskTypeOptions } from './task-type';
 
 export interface RegisteredTaskType {
@@ -23,6 +24,11 @@ export class TaskRegistry implements OnModuleInit {
       if (!metatype || !(instance instanceof TaskHandler)) continue;
       const options = Reflect.getMetadata(TASK_TYPE_KEY, metatype) as TaskTypeOptions | undefined;
       if (!options) continue;
+      if (!QUEUE_NAME.test(options.queue)) {
+        throw new Error(
+          `Task type "${options.name}": queue "${options.queue}" must be lower-case letters, digits and dashes`,
+        );
+      }
       if (this.types.has(options.name) && this.types.get(options.name)!.handler !== instance) {
         throw new Error(`Task type "${options.name}" is declared twice`);
       }
@@ -39,5 +45,11 @@ export class TaskRegistry implements OnModuleInit {
 
   names(): string[] {
     return [...this.types.keys()].sort();
+  }
+
+  /** Girder's queues plus every queue a registered type names. */
+  queueNames(): string[] {
+    const declared = [...this.types.values()].map((type) => type.options.queue);
+    return [...new Set<string>([...TASK_QUEUES, ...declared])];
   }
 }

@@ -26,7 +26,7 @@ export class TaskWaiter implements OnApplicationShutdown {
   async waitForFinish(task: Task, waitMs: number): Promise<Task> {
     if (waitMs <= 0 || FINISHED_STATUSES.includes(task.status)) return task;
     // Not awaiting the connection: with Redis slow or down the re-reads and the deadline still answer.
-    const events = this.eventsFor(task.queue as TaskQueueName);
+    const events = this.eventsFor(task.queue);
 
     return new Promise<Task>((resolve) => {
       let latest = task;

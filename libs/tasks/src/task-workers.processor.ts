@@ -4,7 +4,7 @@ import { Worker } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queueConnectionOptions } from './queue-connection';
 import { ThrottledErrorLog } from './throttled-error-log';
-import { TASK_QUEUES } from './task-queues';
+import { TaskRegistry } from './task-registry';
 import { TaskRunner, type TaskJobData } from './task-runner';
 
 /** Left of SHUTDOWN_TIMEOUT_MS for aborted handlers to wind up and the connections to close. */
@@ -29,12 +29,14 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     private readonly runner: TaskRunner,
+    private readonly registry: TaskRegistry,
     private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     const concurrency = this.config.get('WORKER_CONCURRENCY');
-    for (const queue of TASK_QUEUES) {
+    const queues = this.registry.queueNames();
+    for (const queue of queues) {
       const worker = new Worker<TaskJobData>(
         queue,
         async (job) => {
@@ -56,7 +58,7 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
       worker.on('error', (error) => this.errors.log(`Worker ${queue}: ${error.message}`));
       this.workers.push(worker);
     }
-    this.logger.log(`Processing queues ${TASK_QUEUES.join(', ')} with concurrency ${concurrency}`);
+    this.logger.log(`Processing queues ${queues.join(', ')} with concurrency ${concurrency}`);
   }
 
   async onApplicationShutdown(): Promise<void> {

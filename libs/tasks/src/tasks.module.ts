@@ -1,14 +1,13 @@
 import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule } from '@bull-board/nestjs';
 import { DatabaseModule } from '@girder/database';
 import { UsersModule } from '@girder/users';
 import { Mailer } from './mailer';
 import { QueueDashboardAuthMiddleware } from './queue-dashboard.middleware';
+import { QueueDashboardQueues } from './queue-dashboard.queues';
 import { SignupsReportSchedule } from './signups-schedule';
-import { TASK_QUEUES } from './task-queues';
 import { TaskMetrics } from './task-metrics';
 import { QUEUE_TOKEN_PROVIDERS, TaskQueues } from './task-queues.service';
 import { TaskRegistry } from './task-registry';
@@ -55,7 +54,6 @@ export class TasksModule {
           adapter: ExpressAdapter,
           middleware: QueueDashboardAuthMiddleware,
         }),
-        ...TASK_QUEUES.map((name) => BullBoardModule.forFeature({ name, adapter: BullMQAdapter })),
       ],
       controllers: [TasksController],
       providers: [
@@ -64,6 +62,7 @@ export class TasksModule {
         TaskWaiter,
         WelcomeEmailListener,
         QueueDashboardAuthMiddleware,
+        QueueDashboardQueues,
       ],
       exports: [TasksService, TaskRegistry],
     };

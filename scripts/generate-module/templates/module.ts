@@ -68,7 +68,7 @@ export interface ${n.Plural}SummaryResult {
 @Injectable()
 @TaskType({
   name: '${n.kebab}.summary',
-  queue: 'reports',
+  queue: '${n.kebab}',
   payload: ${n.Plural}SummaryPayload,
   permission: IsAdmin,
 })
