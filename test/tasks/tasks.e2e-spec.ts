@@ -391,6 +391,38 @@ describe('tasks (/api/v1/tasks) with a real worker', () => {
     });
   });
 
+  describe('graceful shutdown of the worker', () => {
+    it('a running job finishes before the worker closes', async () => {
+      // Its own queues, so the suite's main worker cannot take the job.
+      const env = { ...ENV, REDIS_KEY_PREFIX: `${ENV.REDIS_KEY_PREFIX}_shutdown` };
+      const ownApi = await withEnv(env, () => createApiApp({ imports: [TestTaskTypesModule] }));
+      const ownWorker = await withEnv(env, () => createWorkerApp([TestTaskTypesModule]));
+      try {
+        const client = new ApiClient(ownApi);
+        const session = await client.register();
+        const submitted = await client.send(
+          'post',
+          '/api/v1/tasks',
+          { type: 'test.slow', payload: { ms: 1_500 } },
+          session.accessToken,
+        );
+        expect(submitted.status).toBe(202);
+        const id = submitted.body.id as string;
+        let status = 'queued';
+        while (status !== 'running') {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          status = (await client.get(`/api/v1/tasks/${id}`, session.accessToken)).body.status;
+        }
+
+        await ownWorker.close();
+        const after = await client.get(`/api/v1/tasks/${id}`, session.accessToken);
+        expect(after.body).toMatchObject({ status: 'succeeded', result: { waited: 1_500 } });
+      } finally {
+        await ownApi.close();
+      }
+    });
+  });
+
   describe('operations', () => {
     it('readiness includes the queues', async () => {
       const response = await api.get('/health/ready');
