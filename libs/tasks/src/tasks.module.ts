@@ -49,10 +49,14 @@ export class TasksModule {
         DiscoveryModule,
         DatabaseModule.forFeature([Task]),
         UsersModule.forApi(),
-        BullBoardModule.forRoot({
-          route: '/admin/queues',
-          adapter: ExpressAdapter,
-          middleware: QueueDashboardAuthMiddleware,
+        // Async so each app gets its own Express adapter: forRoot() would create one when this
+        // module is defined and share it with every app built in the process.
+        BullBoardModule.forRootAsync({
+          useFactory: () => ({
+            route: '/admin/queues',
+            adapter: ExpressAdapter,
+            middleware: QueueDashboardAuthMiddleware,
+          }),
         }),
       ],
       controllers: [TasksController],
