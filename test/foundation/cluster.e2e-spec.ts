@@ -58,6 +58,11 @@ describe('API_WORKERS=2: several API processes on one port (node:cluster)', () =
     port = await freePort();
     api = new AppProcess('api', { PORT: String(port), API_WORKERS: '2' });
     await api.waitFor(`http://127.0.0.1:${port}/health/ready`);
+    // The port answers as soon as one process listens; wait for both.
+    const deadline = Date.now() + 60_000;
+    while (api.text.split('API listening').length - 1 < 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   });
   afterAll(() => api.stop());
 
@@ -103,7 +108,7 @@ describe('API_WORKERS=2: several API processes on one port (node:cluster)', () =
     const [victim] = [...pids];
     process.kill(victim, 'SIGKILL');
 
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 45_000;
     let replaced = false;
     while (!replaced && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
