@@ -38,7 +38,8 @@ export class CacheResponseInterceptor implements NestInterceptor {
     if (options.scope === 'user' && !request.user) return next.handle();
 
     const caller = options.scope === 'user' ? request.user!.id : '*';
-    const key = this.keys.make(`http:${options.scope}`, [caller, request.originalUrl]);
+    const prefix = `http:${options.scope}`;
+    const key = this.keys.make(prefix, [caller, request.originalUrl]);
     return from(this.cache.get<unknown>(key)).pipe(
       switchMap((cached) => {
         if (cached !== undefined) {
@@ -49,7 +50,11 @@ export class CacheResponseInterceptor implements NestInterceptor {
         return next.handle().pipe(
           switchMap(async (body: unknown) => {
             if (response.statusCode === 200 && !isStream(body)) {
-              await this.cache.set(key, body, { ttl: options.ttl, tags: options.tags?.(request) });
+              await this.cache.set(key, body, {
+                ttl: options.ttl,
+                tags: options.tags?.(request),
+                prefix,
+              });
             }
             return body;
           }),

@@ -6,6 +6,8 @@ export interface CacheEntryOptions {
   /** Seconds; default CACHE_TTL_SECONDS. */
   ttl?: number;
   tags?: readonly string[];
+  /** The prefix the key was made with (`CacheKeyMaker.make(prefix, …)`), for `invalidatePrefix`. */
+  prefix?: string;
 }
 
 /** Every key under a prefix also carries this tag, so a prefix is invalidated like a tag. */
@@ -35,10 +37,11 @@ export class CacheService {
     return this.guard(() => this.store.get<T>(key));
   }
 
-  /** `prefix` is the key's first segment (see `CacheKeyMaker`); it becomes a tag too. */
+  /** A `prefix` in the options becomes a tag too, so `invalidatePrefix` finds the entry. */
   async set(key: string, value: unknown, options: CacheEntryOptions = {}): Promise<void> {
     const ttlMs = (options.ttl ?? this.defaultTtlSeconds) * 1000;
-    const tags = [...(options.tags ?? []), prefixTag(key.slice(0, key.lastIndexOf(':')))];
+    const tags = [...(options.tags ?? [])];
+    if (options.prefix !== undefined) tags.push(prefixTag(options.prefix));
     await this.guard(() => this.store.set(key, value, ttlMs, tags));
   }
 

@@ -44,6 +44,7 @@ export class CachedMethodsExplorer implements OnModuleInit {
       return cache.wrap(keys.make(options.prefix, args), () => method.apply(this, args), {
         ttl: options.ttl,
         tags,
+        prefix: options.prefix,
       });
     };
   }

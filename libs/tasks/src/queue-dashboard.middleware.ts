@@ -33,8 +33,11 @@ export class QueueDashboardAuthMiddleware implements NestMiddleware {
     private readonly moduleRef: ModuleRef,
   ) {}
 
+  private usersService?: UsersService;
+
   private get users(): UsersService {
-    return this.moduleRef.get(UsersService, { strict: false });
+    this.usersService ??= this.moduleRef.get(UsersService, { strict: false });
+    return this.usersService;
   }
 
   async use(request: Request, response: Response, next: NextFunction): Promise<void> {
