@@ -145,4 +145,20 @@ describe('rate limiting', () => {
       }
     });
   });
+
+  describe('Redis unreachable', () => {
+    it('fails fast: limited routes answer 503 SERVICE_UNAVAILABLE at once, probes still answer', async () => {
+      const app = await limitedApp({ REDIS_URL: 'redis://127.0.0.1:1/0' });
+      try {
+        const started = Date.now();
+        const response = await request(app.getHttpServer()).get('/api/v1/users/me');
+        expect(response.status).toBe(503);
+        expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
+        expect(Date.now() - started).toBeLessThan(3_000);
+        expect((await request(app.getHttpServer()).get('/health/live')).status).toBe(200);
+      } finally {
+        await app.close();
+      }
+    });
+  });
 });
