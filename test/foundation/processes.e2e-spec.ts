@@ -1,4 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppProcess, freePort } from '../support/app-process';
+
+/** The value a variable has in .env.example: what a user who copies it to .env runs with. */
+function exampleValue(name: string): string {
+  const text = readFileSync(join(__dirname, '../../.env.example'), 'utf8');
+  const match = new RegExp(`^${name}=(.*)$`, 'm').exec(text);
+  if (!match) throw new Error(`${name} is not in .env.example`);
+  return match[1];
+}
 
 /** The real entry points as separate processes: boot, health, shutdown and bad configuration. */
 describe('app processes', () => {
@@ -101,6 +111,24 @@ describe('app processes', () => {
       for (const name of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'LOG_LEVEL'])
         expect(text).toContain(`- ${name}:`);
       expect(text).not.toMatch(/\n\s+at /); // no stack trace
+    },
+  );
+
+  it.each(['api', 'worker'] as const)(
+    '%s refuses to start in production with the secrets printed in .env.example',
+    async (entry) => {
+      const app = start(entry, {
+        NODE_ENV: 'production',
+        JWT_SECRET: exampleValue('JWT_SECRET'),
+        ADMIN_EMAIL: exampleValue('ADMIN_EMAIL'),
+        ADMIN_PASSWORD: exampleValue('ADMIN_PASSWORD'),
+      });
+      const { code } = await app.exited;
+      expect(code).toBe(1);
+      expect(app.text).toContain('Invalid environment: 2 variable(s) need fixing');
+      expect(app.text).toContain('- ADMIN_PASSWORD: is a value published in this repository');
+      expect(app.text).toContain('- JWT_SECRET: is a value published in this repository');
+      expect(app.text).not.toContain(exampleValue('JWT_SECRET'));
     },
   );
 });

@@ -37,7 +37,7 @@ describe('metrics', () => {
     await app?.close();
   });
 
-  it('GET /metrics shows the request histogram by method, route template and status after traffic', async () => {
+  it('METRICS_TOKEN unset: GET /metrics is public and shows the request histogram by method, route template and status after traffic', async () => {
     const session = await api.register();
     await api.get('/api/v1/users/me', session.accessToken);
     await api.get('/api/v1/users/me');
@@ -95,5 +95,86 @@ describe('metrics', () => {
       }),
     ).toBe(1);
     expect(text).toContain('service="worker"');
+  });
+
+  describe('METRICS_TOKEN set: /metrics answers only Authorization: Bearer <METRICS_TOKEN>', () => {
+    const TOKEN = 'e2e-metrics-token-0123456789abcdef';
+    let guardedApp: INestApplication;
+    let guardedWorker: INestApplicationContext;
+
+    beforeAll(async () => {
+      const env = { ...ENV, METRICS_TOKEN: TOKEN };
+      guardedApp = await withEnv(env, () => createApiApp());
+      guardedWorker = await withEnv(env, () => createWorkerApp());
+    });
+    afterAll(async () => {
+      await guardedWorker?.close();
+      await guardedApp?.close();
+    });
+
+    const apiScrape = (authorization?: string) => {
+      const call = request(guardedApp.getHttpServer()).get('/metrics');
+      return authorization === undefined ? call : call.set('Authorization', authorization);
+    };
+    const workerScrape = (authorization?: string) =>
+      fetch(`http://127.0.0.1:${guardedWorker.get(WorkerHealthServer).port!}/metrics`, {
+        headers: authorization === undefined ? {} : { Authorization: authorization },
+      });
+    const expectRefused = (
+      status: number,
+      headers: (name: string) => string | null | undefined,
+      body: Record<string, unknown>,
+    ) => {
+      expect(status).toBe(401);
+      expect(headers('content-type')).toContain('application/problem+json');
+      expect(headers('www-authenticate')).toMatch(/^Bearer\b/);
+      expect(body).toMatchObject({
+        type: '/problems/unauthenticated',
+        status: 401,
+        code: 'UNAUTHENTICATED',
+        instance: '/metrics',
+      });
+      expect(body.requestId).toEqual(expect.any(String));
+      expect(JSON.stringify(body)).not.toContain('http_request_duration_seconds');
+    };
+
+    it("the API: anonymous, a wrong token and a user's access token get 401; the token gets the metrics", async () => {
+      for (const authorization of [
+        undefined,
+        `Bearer ${TOKEN.slice(0, -1)}x`,
+        `Bearer ${TOKEN}-and-more`,
+        `Basic ${Buffer.from(`metrics:${TOKEN}`).toString('base64')}`,
+        TOKEN,
+        `Bearer ${admin.accessToken}`,
+      ]) {
+        const response = await apiScrape(authorization);
+        expectRefused(response.status, (name) => response.headers[name], response.body);
+      }
+
+      const scraped = await apiScrape(`Bearer ${TOKEN}`);
+      expect(scraped.status).toBe(200);
+      expect(scraped.headers['content-type']).toContain('text/plain');
+      expect(scraped.text).toContain('http_request_duration_seconds_count');
+      expect(scraped.text).toContain('service="api"');
+      // The scheme is case-insensitive (RFC 9110).
+      expect((await apiScrape(`bearer ${TOKEN}`)).status).toBe(200);
+      // Health probes stay public.
+      expect((await request(guardedApp.getHttpServer()).get('/health/live')).status).toBe(200);
+    });
+
+    it("the worker's health port: the same 401 problem without the token, the metrics with it", async () => {
+      for (const authorization of [undefined, `Bearer ${TOKEN.slice(0, -1)}x`, TOKEN]) {
+        const response = await workerScrape(authorization);
+        const body = (await response.json()) as Record<string, unknown>;
+        expectRefused(response.status, (name) => response.headers.get(name), body);
+      }
+
+      const scraped = await workerScrape(`Bearer ${TOKEN}`);
+      expect(scraped.status).toBe(200);
+      expect(scraped.headers.get('content-type')).toContain('text/plain');
+      expect(await scraped.text()).toContain('service="worker"');
+      const port = guardedWorker.get(WorkerHealthServer).port!;
+      expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
+    });
   });
 });

@@ -114,7 +114,7 @@ describe('rate limiting', () => {
     });
   });
 
-  describe('TRUST_PROXY decides whether X-Forwarded-For is believed', () => {
+  describe('TRUST_PROXY decides which X-Forwarded-For entry is the client', () => {
     const burst = async (app: INestApplication, forwardedFor: (i: number) => string) => {
       const statuses: number[] = [];
       for (let i = 0; i < 4; i += 1) {
@@ -125,24 +125,63 @@ describe('rate limiting', () => {
       }
       return statuses;
     };
+    const withApp = async (
+      env: Record<string, string>,
+      work: (app: INestApplication) => Promise<void>,
+    ) => {
+      const app = await limitedApp({ RATE_LIMIT_PER_MINUTE: '2', ...env });
+      try {
+        await work(app);
+      } finally {
+        await app.close();
+      }
+    };
 
     it('TRUST_PROXY=false: a client cannot dodge the limit by inventing X-Forwarded-For', async () => {
-      const app = await limitedApp({ RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: 'false' });
-      try {
+      await withApp({ TRUST_PROXY: 'false' }, async (app) => {
         expect(await burst(app, (i) => `203.0.113.${i + 1}`)).toEqual([401, 401, 429, 429]);
-      } finally {
-        await app.close();
-      }
+      });
     });
 
-    it('TRUST_PROXY=true: each forwarded client has its own budget', async () => {
-      const app = await limitedApp({ RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: 'true' });
-      try {
-        expect(await burst(app, (i) => `203.0.113.${i + 1}`)).toEqual([401, 401, 401, 401]);
-        expect(await burst(app, () => '198.51.100.7')).toEqual([401, 401, 429, 429]);
-      } finally {
-        await app.close();
-      }
+    it('TRUST_PROXY=1: the entry the one proxy appended is the client; a forged left-most entry changes nothing', async () => {
+      await withApp({ TRUST_PROXY: '1' }, async (app) => {
+        // What an appending proxy forwards when the client at 203.0.113.7 sends its own,
+        // changing X-Forwarded-For: with TRUST_PROXY=true each request would count as a new IP.
+        expect(await burst(app, (i) => `10.9.9.${i + 1}, 203.0.113.7`)).toEqual([
+          401, 401, 429, 429,
+        ]);
+        expect(
+          await burst(app, (i) => `198.51.100.${i + 1}, 10.9.9.${i + 1}, 203.0.113.7`),
+        ).toEqual([429, 429, 429, 429]);
+        // Another client behind the same proxy has its own budget, whatever it forges.
+        expect(await burst(app, (i) => `10.9.9.${i + 1}, 203.0.113.8`)).toEqual([
+          401, 401, 429, 429,
+        ]);
+        // Each real client: its own budget.
+        expect(await burst(app, (i) => `10.9.9.1, 198.51.100.${i + 1}`)).toEqual([
+          401, 401, 401, 401,
+        ]);
+      });
+    });
+
+    it('TRUST_PROXY=<addresses>: the right-most entry that is not a listed proxy is the client', async () => {
+      await withApp({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }, async (app) => {
+        // Two proxies of ours (the socket's 127.0.0.1 and 10.0.0.2) in front of 203.0.113.7.
+        expect(await burst(app, (i) => `192.0.2.${i + 1}, 203.0.113.7, 10.0.0.2`)).toEqual([
+          401, 401, 429, 429,
+        ]);
+        expect(await burst(app, (i) => `203.0.113.${i + 10}, 10.0.0.2`)).toEqual([
+          401, 401, 401, 401,
+        ]);
+      });
+    });
+
+    it('TRUST_PROXY=true (development and test only): every hop is believed, the client picks its IP', async () => {
+      await withApp({ TRUST_PROXY: 'true' }, async (app) => {
+        expect(await burst(app, (i) => `10.9.9.${i + 1}, 203.0.113.7`)).toEqual([
+          401, 401, 401, 401,
+        ]);
+      });
     });
   });
 

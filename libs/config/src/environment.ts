@@ -13,9 +13,29 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { IsTrustProxy, toTrustProxy, type TrustProxy } from './trust-proxy';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Development defaults of the secrets; production refuses them (see `SHIPPED_SECRETS`). */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
+export const DEVELOPMENT_ADMIN_EMAIL = 'admin@girder.local';
+export const DEVELOPMENT_ADMIN_PASSWORD = 'change-me-admin-password';
+
+/**
+ * Every secret value that has ever shipped in this repository (code defaults, .env.example,
+ * docker-compose.yml, the test harness). They are public, so production refuses to boot with
+ * any of them. A spec checks that every value those files carry is listed here.
+ */
+export const SHIPPED_SECRETS: Readonly<Record<'JWT_SECRET' | 'ADMIN_PASSWORD', readonly string[]>> =
+  {
+    JWT_SECRET: [DEVELOPMENT_JWT_SECRET, 'compose-development-only-secret-change-me-0123456789'],
+    ADMIN_PASSWORD: [DEVELOPMENT_ADMIN_PASSWORD, 'e2e-admin-password'],
+  };
+
+/** Production's minimum admin password length (development accepts 8). */
+export const PRODUCTION_MIN_ADMIN_PASSWORD_LENGTH = 12;
 
 const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
 const REDIS_URL = /^rediss?:\/\/\S+$/;
@@ -95,7 +115,7 @@ export class Environment {
 
   @IsString()
   @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
-  JWT_SECRET = 'development-only-secret-change-me-0123456789';
+  JWT_SECRET = DEVELOPMENT_JWT_SECRET;
 
   @Type(() => Number)
   @IsInt()
@@ -128,15 +148,23 @@ export class Environment {
   @Max(8)
   PASSWORD_HASH_PARALLELISM = 1;
 
+  /** argon2 hashes computed at once per process; more wait in line (logins first). Keep it below UV_THREADPOOL_SIZE (4). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  PASSWORD_HASH_CONCURRENCY = 2;
+
+  /** The admin seeded at start. Empty (or unset in production): no admin is seeded. */
   @IsEmail({}, { message: 'ADMIN_EMAIL must be an email' })
   @IsOptional()
-  ADMIN_EMAIL?: string = 'admin@girder.local';
+  ADMIN_EMAIL?: string = DEVELOPMENT_ADMIN_EMAIL;
 
   @IsString()
   @MinLength(8, { message: 'ADMIN_PASSWORD must be at least 8 characters' })
   @MaxLength(128)
   @IsOptional()
-  ADMIN_PASSWORD?: string = 'change-me-admin-password';
+  ADMIN_PASSWORD?: string = DEVELOPMENT_ADMIN_PASSWORD;
 
   @Transform(toList)
   @Matches(/^https?:\/\/[^\s,/]+$/, {
@@ -155,9 +183,16 @@ export class Environment {
   @Min(1)
   LOGIN_RATE_LIMIT_PER_MINUTE = 5;
 
-  @Transform(toBoolean)
-  @IsBoolean({ message: 'TRUST_PROXY must be true or false' })
-  TRUST_PROXY = false;
+  /** POST /auth/register per client IP: sign-ups cost an argon2 hash each. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  REGISTER_RATE_LIMIT_PER_MINUTE = 10;
+
+  /** Express's `trust proxy`: false, a hop count, or proxy addresses/CIDRs/names (see trust-proxy.ts). */
+  @Transform(toTrustProxy)
+  @IsTrustProxy()
+  TRUST_PROXY: TrustProxy = false;
 
   @Matches(/^(auto|[1-9][0-9]?)$/, { message: 'API_WORKERS must be "auto" or a number 1..99' })
   API_WORKERS = '1';
@@ -196,6 +231,12 @@ export class Environment {
   @IsOptional()
   @Matches(/^smtps?:\/\/\S+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
   SMTP_URL?: string;
+
+  /** When set, `/metrics` (API and worker health port) answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
+  METRICS_TOKEN?: string;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';

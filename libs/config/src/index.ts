@@ -2,4 +2,5 @@ export { AppConfig } from './app-config';
 export { ConfigModule } from './config.module';
 export { environmentConfig } from './environment.config';
 export { Environment, LOG_LEVELS, NODE_ENVS } from './environment';
+export type { TrustProxy } from './trust-proxy';
 export { InvalidEnvironmentError, validateEnvironment } from './validate-environment';

@@ -1,6 +1,12 @@
 import { plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
-import { Environment, PRODUCTION_REQUIRED } from './environment';
+import {
+  Environment,
+  PRODUCTION_MIN_ADMIN_PASSWORD_LENGTH,
+  PRODUCTION_REQUIRED,
+  SHIPPED_SECRETS,
+} from './environment';
+import { TRUST_PROXY_IN_PRODUCTION } from './trust-proxy';
 
 export class InvalidEnvironmentError extends Error {
   constructor(readonly problems: string[]) {
@@ -31,13 +37,65 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     enableImplicitConversion: false,
     exposeDefaultValues: true,
   });
+  const production = environment.NODE_ENV === 'production';
+  // An empty ADMIN_EMAIL or ADMIN_PASSWORD means "seed no admin" (not "use the development
+  // one"), and production never seeds the development admin.
+  const noAdmin = raw.ADMIN_EMAIL === '' || raw.ADMIN_PASSWORD === '';
+  if (noAdmin || (production && provided.ADMIN_EMAIL === undefined)) {
+    environment.ADMIN_EMAIL = undefined;
+    environment.ADMIN_PASSWORD = undefined;
+  }
   const problems = validateSync(environment, { whitelist: false }).map(describe);
 
-  if (environment.NODE_ENV === 'production') {
+  if (production) {
     for (const name of PRODUCTION_REQUIRED) {
       if (provided[name] === undefined) problems.push(`${name}: must be set in production`);
     }
+    problems.push(...productionSecretProblems(environment, provided));
+    problems.push(...productionProxyProblems(environment));
   }
   if (problems.length > 0) throw new InvalidEnvironmentError(problems.sort());
   return environment;
+}
+
+/**
+ * Secrets that would let anyone in: values published in this repository, or too short to
+ * resist guessing. Production refuses them with one message per variable.
+ */
+function productionSecretProblems(
+  environment: Environment,
+  provided: Record<string, unknown>,
+): string[] {
+  const problems: string[] = [];
+  // Its minimum length is a rule of every environment (see Environment).
+  if (
+    provided.JWT_SECRET !== undefined &&
+    SHIPPED_SECRETS.JWT_SECRET.includes(environment.JWT_SECRET)
+  ) {
+    problems.push(
+      'JWT_SECRET: is a value published in this repository; generate your own with ' +
+        `node -e "console.log(require('crypto').randomBytes(48).toString('base64url'))"`,
+    );
+  }
+  const password = environment.ADMIN_PASSWORD;
+  if (environment.ADMIN_EMAIL !== undefined) {
+    if (password === undefined || provided.ADMIN_PASSWORD === undefined) {
+      problems.push('ADMIN_PASSWORD: must be set when ADMIN_EMAIL is (or leave ADMIN_EMAIL empty)');
+    } else if (SHIPPED_SECRETS.ADMIN_PASSWORD.includes(password)) {
+      problems.push('ADMIN_PASSWORD: is a value published in this repository; choose your own');
+    } else if (password.length < PRODUCTION_MIN_ADMIN_PASSWORD_LENGTH) {
+      problems.push(
+        `ADMIN_PASSWORD: must be at least ${PRODUCTION_MIN_ADMIN_PASSWORD_LENGTH} characters in production`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * `TRUST_PROXY=true` takes the left-most X-Forwarded-For entry, which the client writes: behind
+ * an appending proxy anyone picks their own IP and walks past every per-IP rate limit.
+ */
+function productionProxyProblems(environment: Environment): string[] {
+  return environment.TRUST_PROXY === true ? [`TRUST_PROXY: ${TRUST_PROXY_IN_PRODUCTION}`] : [];
 }

@@ -6,7 +6,19 @@ import {
   Optional,
 } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
-import { MetricsRegistry } from '@girder/metrics';
+import {
+  PROBLEM_CODES,
+  PROBLEM_CONTENT_TYPE,
+  problemType,
+  type ProblemDetails,
+} from '@girder/errors';
+import {
+  METRICS_TOKEN_REQUIRED,
+  MetricsRegistry,
+  hasMetricsToken,
+  metricsTokenChallenge,
+} from '@girder/metrics';
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { ReadinessService } from './readiness.service';
 
@@ -15,9 +27,36 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(JSON.stringify(body));
 }
 
+/** A scrape without the right METRICS_TOKEN: the same 401 problem+json as the API's `/metrics`. */
+function sendMetricsUnauthorized(
+  response: ServerResponse,
+  path: string,
+  authorization: string | undefined,
+): void {
+  const requestId = randomUUID();
+  const body: ProblemDetails = {
+    type: problemType('UNAUTHENTICATED'),
+    title: PROBLEM_CODES.UNAUTHENTICATED.title,
+    status: PROBLEM_CODES.UNAUTHENTICATED.status,
+    detail: METRICS_TOKEN_REQUIRED,
+    instance: path,
+    code: 'UNAUTHENTICATED',
+    requestId,
+  };
+  response.writeHead(body.status, {
+    'Content-Type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`,
+    'WWW-Authenticate': metricsTokenChallenge(authorization),
+    'X-Request-ID': requestId,
+    'Cache-Control': 'no-store',
+  });
+  response.end(JSON.stringify(body));
+}
+
 /**
  * The worker's only listener: `/health/live` and `/health/ready` on WORKER_HEALTH_PORT, with the
- * same checks as the API, and `/metrics` when the worker has a metrics registry. A bare node:http server keeps the worker free of a web framework.
+ * same checks as the API, and `/metrics` when the worker has a metrics registry (behind
+ * METRICS_TOKEN when it is set, like the API's). A bare node:http server keeps the worker free
+ * of a web framework.
  */
 @Injectable()
 export class WorkerHealthServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -48,6 +87,9 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
         return;
       }
       if (path === '/metrics' && this.metrics) {
+        const authorization = request.headers.authorization;
+        if (!hasMetricsToken(authorization, this.config.get('METRICS_TOKEN')))
+          return sendMetricsUnauthorized(response, path, authorization);
         this.metrics
           .metrics()
           .then((text) => {

@@ -1,12 +1,14 @@
 import { Controller, Get, Header, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
-import { AllowAll, Permissions } from '@girder/permissions';
+import { Permissions } from '@girder/permissions';
 import { Registry } from 'prom-client';
 import { MetricsRegistry } from './metrics-registry';
+import { HasMetricsToken } from './metrics-token';
 
 /**
- * Prometheus scrape endpoint. Public like the health probes: keep it off the internet at the
+ * Prometheus scrape endpoint. With METRICS_TOKEN set it answers only that bearer token (401
+ * otherwise); unset, it is public like the health probes: then keep it off the internet at the
  * proxy or network level (docs/operations.md).
  */
 @ApiTags('operations')
@@ -16,7 +18,7 @@ export class MetricsController {
   constructor(private readonly registry: MetricsRegistry) {}
 
   @Get()
-  @Permissions(AllowAll)
+  @Permissions(HasMetricsToken)
   @Header('Cache-Control', 'no-store')
   @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })

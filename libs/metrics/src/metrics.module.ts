@@ -8,6 +8,7 @@ import {
 import { HttpMetricsMiddleware, HttpRequestDurations } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { MetricsRegistry } from './metrics-registry';
+import { HasMetricsToken } from './metrics-token';
 
 const registryFor = (service: string) => ({
   provide: MetricsRegistry,
@@ -32,7 +33,7 @@ export class MetricsModule {
       global: true,
       imports: [HttpMetricsModule],
       controllers: [MetricsController],
-      providers: [registryFor('api')],
+      providers: [registryFor('api'), HasMetricsToken],
       exports: [MetricsRegistry],
     };
   }
