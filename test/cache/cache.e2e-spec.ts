@@ -1,5 +1,5 @@
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
-import { Cached, CacheKeyMaker, CacheService } from '@girder/cache';
+import { Cached, CacheService } from '@girder/cache';
 import Redis from 'ioredis';
 import { ApiClient, type SessionBody } from '../support/api-client';
 import { createApiApp, withEnv } from '../support/test-app';
@@ -134,7 +134,7 @@ describe('cache', () => {
       expect(after.headers['x-cache']).toBe('MISS');
       expect(after.body.isActive).toBe(false);
       expect(await redis.exists(`${prefix}:cache-tag:users:${id}`)).toBe(1);
-      const keys = await redis.smembers(`${prefix}:cache-tag:users:${id}`);
+      const keys = await redis.zrange(`${prefix}:cache-tag:users:${id}`, 0, -1);
       // Only the fresh /:id entry is left under the user's tag; the old /me entry is gone.
       expect(keys).toHaveLength(1);
     });
@@ -183,13 +183,64 @@ describe('cache', () => {
     });
   });
 
+  describe('keys come from what the route declares, and tag indexes stay bounded', () => {
+    const entriesOf = (id: string) => redis.zrange(`${prefix}:cache-tag:users:${id}`, 0, -1);
+
+    it('undeclared query parameters make no new entries: /me?x=1, ?x=2, … share one', async () => {
+      const session = await api.register();
+      expect((await me(session)).headers['x-cache']).toBe('MISS');
+      for (let n = 1; n <= 20; n += 1) {
+        const response = await api.get(
+          `/api/v1/users/me?x=${n}&cachebust=${n}`,
+          session.accessToken,
+        );
+        expect(response.status).toBe(200);
+        expect(response.headers['x-cache']).toBe('HIT');
+      }
+      expect(await entriesOf(session.user.id)).toHaveLength(1);
+    });
+
+    it('an upper-case UUID is the same entry and tag as the lower-case one: never served stale', async () => {
+      const { user } = await api.register({ name: 'Case' });
+      const upper = user.id.toUpperCase();
+      expect((await byId(upper)).headers['x-cache']).toBe('MISS');
+      expect((await byId(user.id)).headers['x-cache']).toBe('HIT');
+      await api.send(
+        'patch',
+        `/api/v1/users/${user.id}`,
+        { name: 'Case Renamed' },
+        admin.accessToken,
+      );
+      const fresh = await byId(upper);
+      expect(fresh.headers['x-cache']).toBe('MISS');
+      expect(fresh.body.name).toBe('Case Renamed');
+      // Written through the upper-case spelling, read through the lower-case one: still fresh.
+      await api.send('patch', `/api/v1/users/${upper}`, { name: 'Case Again' }, admin.accessToken);
+      expect((await byId(user.id)).body.name).toBe('Case Again');
+      expect(await entriesOf(user.id)).toHaveLength(1);
+    });
+
+    it('a tag index drops members whose entries have expired', async () => {
+      const cache = app.get(CacheService);
+      const tag = `bounded:${Date.now()}`;
+      for (let n = 0; n < 50; n += 1)
+        await cache.set(`test.bounded:${n}`, n, { ttl: 1, tags: [tag] });
+      expect(await redis.zcard(`${prefix}:cache-tag:${tag}`)).toBe(50);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await cache.set('test.bounded:last', 'last', { ttl: 60, tags: [tag] });
+      expect(await redis.zrange(`${prefix}:cache-tag:${tag}`, 0, -1)).toEqual([
+        'test.bounded:last',
+      ]);
+    });
+  });
+
   describe('isolation', () => {
     it('writes only under <prefix>:cache and <prefix>:cache-tag, and invalidation leaves other keys alone', async () => {
       const bystanders = [`${prefix}:queue:reports:id`, `${prefix}:throttle:x`, 'not-girder:key'];
       for (const key of bystanders) await redis.set(key, 'keep', 'EX', 60);
       const session = await api.register();
       await me(session);
-      const key = app.get(CacheKeyMaker).make('http:user', [session.user.id, '/api/v1/users/me']);
+      const [key] = await redis.zrange(`${prefix}:cache-tag:users:${session.user.id}`, 0, -1);
       expect(await redis.exists(`${prefix}:cache:${key}`)).toBe(1);
 
       await app.get(CacheService).invalidateTags([`users:${session.user.id}`]);

@@ -45,6 +45,14 @@ class ProbeRepository extends TransactionalRepository<ProbeRecord> {
       .getMany()
       .then((rows) => rows.map((row) => row.label));
   }
+  /** Locks the probe row with this label until the transaction ends. */
+  async lock(label: string): Promise<void> {
+    await this.repository
+      .createQueryBuilder('probe')
+      .where('probe.label = :label', { label })
+      .setLock('pessimistic_write')
+      .getOne();
+  }
   /** Which connection pool answered: the primary's and the replica's application_name differ. */
   answeredBy(): Promise<string> {
     return this.manager
@@ -121,6 +129,22 @@ class ProbeService {
 
   labels(prefix: string): Promise<string[]> {
     return this.records.labels(prefix);
+  }
+
+  readonly attempts = new Map<string, number>();
+
+  /**
+   * Locks `first`, waits at `meet` (first attempt only), then locks `second`: two calls with
+   * the rows swapped deadlock, and PostgreSQL aborts one of them (40P01).
+   */
+  @Transactional()
+  async lockBoth(first: string, second: string, meet: () => Promise<void>): Promise<void> {
+    const attempt = (this.attempts.get(first) ?? 0) + 1;
+    this.attempts.set(first, attempt);
+    await this.records.lock(first);
+    if (attempt === 1) await meet();
+    await this.records.lock(second);
+    await this.records.insert(`${first}-done`);
   }
 }
 
@@ -219,6 +243,27 @@ describe('@Transactional()', () => {
       expect(service().committed).toContain(`${tag}-hook-ok`);
       expect(service().committed).not.toContain(`${tag}-hook-fail`);
     });
+  });
+
+  it('a deadlock is retried once, so both transactions commit', async () => {
+    const service = api.get(ProbeService);
+    await service.createWithHook('dl-a', false);
+    await service.createWithHook('dl-b', false);
+    let arrived = 0;
+    let release!: () => void;
+    const bothLocked = new Promise<void>((done) => (release = done));
+    const meet = async () => {
+      arrived += 1;
+      if (arrived === 2) release();
+      await bothLocked;
+    };
+    await Promise.all([
+      service.lockBoth('dl-a', 'dl-b', meet),
+      service.lockBoth('dl-b', 'dl-a', meet),
+    ]);
+    expect(await service.labels('dl-')).toEqual(['dl-a', 'dl-a-done', 'dl-b', 'dl-b-done']);
+    // One of the two was chosen as the deadlock victim and ran a second time.
+    expect([...service.attempts.values()].sort()).toEqual([1, 2]);
   });
 
   describe('read replicas (DATABASE_READ_URLS)', () => {

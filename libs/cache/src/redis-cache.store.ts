@@ -16,8 +16,10 @@ const COMMAND_TIMEOUT_MS = 250;
 
 /**
  * cache-manager over Keyv over ioredis. Values live under `<REDIS_KEY_PREFIX>:cache:<key>`,
- * tag sets under `<REDIS_KEY_PREFIX>:cache-tag:<tag>` (a Redis set of the keys carrying the
- * tag), so invalidation never scans the keyspace and never touches keys outside the cache.
+ * tag indexes under `<REDIS_KEY_PREFIX>:cache-tag:<tag>`: a sorted set of the keys carrying
+ * the tag, scored by when each expires. Invalidation never scans the keyspace and never
+ * touches keys outside the cache; members leave the index when their entry expires (pruned on
+ * every write to the tag), so an index holds at most the live entries of its tag.
  */
 @Injectable()
 export class RedisCacheStore extends CacheStore implements OnModuleInit, OnApplicationShutdown {
@@ -65,11 +67,13 @@ export class RedisCacheStore extends CacheStore implements OnModuleInit, OnAppli
     this.assertConnected();
     await this.cache.set(key, value, ttlMs);
     if (tags.length === 0) return;
+    const now = Date.now();
     const multi = this.client.multi();
     for (const tag of tags) {
       const tagKey = this.tagPrefix + tag;
-      multi.sadd(tagKey, key);
-      // The set lives as long as its longest-lived key (NX: first set; GT: extend only).
+      multi.zremrangebyscore(tagKey, '-inf', now);
+      multi.zadd(tagKey, now + ttlMs, key);
+      // The index lives as long as its longest-lived key (NX: first set; GT: extend only).
       multi.pexpire(tagKey, ttlMs, 'NX');
       multi.pexpire(tagKey, ttlMs, 'GT');
     }
@@ -80,7 +84,7 @@ export class RedisCacheStore extends CacheStore implements OnModuleInit, OnAppli
     if (tags.length === 0) return;
     this.assertConnected();
     const tagKeys = tags.map((tag) => this.tagPrefix + tag);
-    const members = await Promise.all(tagKeys.map((tagKey) => this.client.smembers(tagKey)));
+    const members = await Promise.all(tagKeys.map((tagKey) => this.client.zrange(tagKey, 0, -1)));
     const keys = [...new Set(members.flat())];
     if (keys.length > 0) await this.cache.mdel(keys);
     await this.client.del(...tagKeys);

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Propagation } from '@nestjs-cls/transactional';
+import { isRetryableTransactionError } from '@girder/errors';
 import { ClsServiceManager } from 'nestjs-cls';
 import { currentTransactionHost } from './transaction-host-registry';
 
@@ -48,16 +49,31 @@ export async function runInTransaction<T>(
   const kind = frameKind(propagation, host.isTransactionActive());
   if (kind === null) return host.withTransaction(propagation, work);
 
-  const hooks: AfterCommitHook[] = [];
   const parentHooks: AfterCommitHook[] | undefined =
     kind === 'savepoint' ? cls.get<AfterCommitHook[]>(HOOKS) : undefined;
-  const result = await host.withTransaction(propagation, async () => {
-    cls.set(HOOKS, hooks);
-    return work();
-  });
-  if (kind === 'savepoint' && parentHooks) parentHooks.push(...hooks);
-  else await runHooks(hooks);
-  return result;
+  const attempt = async (): Promise<{ result: T; hooks: AfterCommitHook[] }> => {
+    const hooks: AfterCommitHook[] = [];
+    const result = await host.withTransaction(propagation, async () => {
+      cls.set(HOOKS, hooks);
+      return work();
+    });
+    return { result, hooks };
+  };
+
+  let outcome: { result: T; hooks: AfterCommitHook[] };
+  try {
+    outcome = await attempt();
+  } catch (error) {
+    // A serialization failure or deadlock rolled the whole transaction back: run it once more
+    // (a savepoint cannot be retried alone: its transaction is aborted). A second failure
+    // reaches the client as 503 (see @girder/errors).
+    if (kind !== 'transaction' || !isRetryableTransactionError(error)) throw error;
+    logger.warn('transaction hit a serialization failure or deadlock: retrying once');
+    outcome = await attempt();
+  }
+  if (kind === 'savepoint' && parentHooks) parentHooks.push(...outcome.hooks);
+  else await runHooks(outcome.hooks);
+  return outcome.result;
 }
 
 /**

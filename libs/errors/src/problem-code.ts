@@ -9,6 +9,7 @@ export const PROBLEM_CODES = {
   NOT_FOUND: { status: 404, title: 'Not found' },
   CONFLICT: { status: 409, title: 'Conflict' },
   EMAIL_TAKEN: { status: 409, title: 'Email already registered' },
+  LAST_ADMIN: { status: 409, title: 'Last active admin' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal server error' },

@@ -23,6 +23,9 @@ interface HttpMiddlewareError {
   message?: string;
 }
 
+/** What a 503 suggests: outages are retried by clients every few seconds, not hammered. */
+const RETRY_AFTER_SECONDS = 5;
+
 type RequestWithContext = Request & { id?: string; user?: { id?: string } };
 
 /**
@@ -66,6 +69,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     };
     for (const [name, value] of Object.entries(problem.headers ?? {}))
       response.setHeader(name, value);
+    // Every 503 tells clients when to come back (API.md: SERVICE_UNAVAILABLE with Retry-After).
+    if (problem.status === 503 && !response.hasHeader('Retry-After'))
+      response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 

@@ -5,6 +5,8 @@ import { requestIdMiddleware } from '@girder/logging';
 import { json } from 'express';
 import helmet from 'helmet';
 import responseTime from 'response-time';
+import { answerClientErrorsWithProblems } from './client-error-problems';
+import { rejectHostileInput } from './hostile-input.middleware';
 import { setupSwagger } from './swagger';
 
 /** The contract's default body limit; routes that accept more raise it themselves. */
@@ -43,6 +45,9 @@ export interface HttpAppOptions {
 
 export function configureHttpApp(app: NestExpressApplication, options: HttpAppOptions = {}): void {
   const config = app.get(AppConfig);
+  // false, a hop count or a list of proxy addresses (validated in @girder/config): `req.ip`, which
+  // the rate limits count, is the address the outermost trusted proxy saw, never an entry the
+  // client wrote itself. (`true` would take the left-most entry; production refuses it.)
   app.set('trust proxy', config.get('TRUST_PROXY'));
   app.disable('x-powered-by');
   // ETags cost ~20-30% throughput on small JSON and API clients rarely revalidate.
@@ -71,6 +76,8 @@ export function configureHttpApp(app: NestExpressApplication, options: HttpAppOp
   for (const [path, limit] of Object.entries(options.bodyLimits ?? {}))
     app.use(path, json({ limit }));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.use(rejectHostileInput);
+  answerClientErrorsWithProblems(app.getHttpServer());
 
   app.setGlobalPrefix('api', { exclude: UNVERSIONED_ROUTES });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });

@@ -12,4 +12,6 @@ export {
   type KeysetPosition,
   type Page,
 } from './pagination';
+export { OptionalNotNull } from './optional-not-null';
+export { UuidParamPipe } from './uuid-param.pipe';
 export { buildOpenApiDocument, setupSwagger } from './swagger';

@@ -17,6 +17,9 @@ describe('keyset cursors', () => {
     Buffer.from('[1,2]').toString('base64url'),
     Buffer.from('["x","y"]').toString('base64url'),
     Buffer.from('["2026-01-01T00:00:00Z","not-a-uuid"]').toString('base64url'),
+    // Valid JavaScript dates that PostgreSQL cannot take (its range starts in 4713 BC).
+    Buffer.from(`["-200000-01-01T00:00:00Z","${position.id}"]`).toString('base64url'),
+    Buffer.from(`["+275760-09-13T00:00:00.000Z","${position.id}"]`).toString('base64url'),
   ])('reject %j with a 400 problem', (cursor) => {
     expect(() => decodeCursor(cursor)).toThrow(ProblemException);
   });

@@ -33,6 +33,12 @@ export interface KeysetPosition {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Years PostgreSQL and ISO 8601 both spell plainly; any row's createdAt is well inside. */
+function inDatabaseRange(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return !Number.isNaN(year) && year >= 1 && year <= 9999;
+}
+
 /** Opaque to clients: base64url of `[createdAt, id]`. */
 export function encodeCursor(position: KeysetPosition): string {
   return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString(
@@ -47,7 +53,7 @@ export function decodeCursor(cursor: string): KeysetPosition {
     if (Array.isArray(decoded) && decoded.length === 2) {
       const [createdAt, id] = decoded as unknown[];
       const date = typeof createdAt === 'string' ? new Date(createdAt) : undefined;
-      if (date && !Number.isNaN(date.getTime()) && typeof id === 'string' && UUID.test(id)) {
+      if (date && inDatabaseRange(date) && typeof id === 'string' && UUID.test(id)) {
         return { createdAt: date, id };
       }
     }
