@@ -420,4 +420,70 @@ describe('auth (/api/v1/auth)', () => {
       ).toBe(401);
     });
   });
+
+  describe('password changes end other sessions at once', () => {
+    const refresh = (refreshToken: string) =>
+      api.send('post', '/api/v1/auth/refresh', { refreshToken });
+
+    it('PATCH /users/me with a new password: every other session (access and refresh) dies, the caller’s stays', async () => {
+      const caller = await api.register({ password: 'old-password-1' });
+      const laptop = await api.login(caller.user.email, 'old-password-1');
+      const stolen = await api.login(caller.user.email, 'old-password-1');
+
+      const changed = await api.send(
+        'patch',
+        '/api/v1/users/me',
+        { password: 'new-password-2', currentPassword: 'old-password-1' },
+        caller.accessToken,
+      );
+      expect(changed.status).toBe(200);
+
+      for (const other of [laptop, stolen]) {
+        const access = await me(other.accessToken);
+        expect({ status: access.status, code: access.body.code }).toEqual({
+          status: 401,
+          code: 'TOKEN_REVOKED',
+        });
+        expect((await refresh(other.refreshToken)).status).toBe(401);
+      }
+      // The caller's own session survives: its access token and its refresh token still work.
+      expect((await me(caller.accessToken)).status).toBe(200);
+      const rotated = await refresh(caller.refreshToken);
+      expect(rotated.status).toBe(200);
+      expect((await me(rotated.body.accessToken)).status).toBe(200);
+      expect((await api.login(caller.user.email, 'new-password-2')).user.id).toBe(caller.user.id);
+    });
+
+    it('a wrong currentPassword changes nothing and revokes nothing', async () => {
+      const caller = await api.register({ password: 'old-password-1' });
+      const other = await api.login(caller.user.email, 'old-password-1');
+      const refused = await api.send(
+        'patch',
+        '/api/v1/users/me',
+        { password: 'new-password-2', currentPassword: 'not-the-password' },
+        caller.accessToken,
+      );
+      expect(refused.status).toBe(400);
+      expect((await me(other.accessToken)).status).toBe(200);
+    });
+
+    it('an admin setting a user’s password revokes all of the user’s sessions', async () => {
+      const admin = await api.loginAdmin();
+      const victim = await api.register({ password: 'victim-password' });
+      const second = await api.login(victim.user.email, 'victim-password');
+      const response = await api.send(
+        'patch',
+        `/api/v1/users/${victim.user.id}`,
+        { password: 'reset-by-admin' },
+        admin.accessToken,
+      );
+      expect(response.status).toBe(200);
+      for (const session of [victim, second]) {
+        expect((await me(session.accessToken)).body.code).toBe('TOKEN_REVOKED');
+        expect((await refresh(session.refreshToken)).status).toBe(401);
+      }
+      expect((await api.login(victim.user.email, 'reset-by-admin')).user.id).toBe(victim.user.id);
+      expect((await me(admin.accessToken)).status).toBe(200);
+    });
+  });
 });

@@ -81,6 +81,71 @@ describe('rate limiting', () => {
     });
   });
 
+  describe('password attempts outside login count against the login limit', () => {
+    let app: INestApplication;
+    let api: ApiClient;
+    beforeAll(async () => {
+      app = await limitedApp({ LOGIN_RATE_LIMIT_PER_MINUTE: '3' });
+      api = new ApiClient(app);
+    });
+    afterAll(() => app.close());
+
+    const changePassword = (token: string, currentPassword: string) =>
+      request(app.getHttpServer())
+        .patch('/api/v1/users/me')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ password: 'brand-new-password', currentPassword });
+
+    it('PATCH /users/me: wrong currentPassword guesses are cut off with 429 (per user and IP)', async () => {
+      const victim = await api.register({ password: 'the-real-password' });
+      for (let guess = 1; guess <= 3; guess += 1)
+        expect((await changePassword(victim.accessToken, `guess-${guess}`)).status).toBe(400);
+      const limited = await changePassword(victim.accessToken, 'guess-4');
+      expect(limited.status).toBe(429);
+      expect(limited.headers['content-type']).toContain('application/problem+json');
+      expect(limited.body.code).toBe('RATE_LIMITED');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      // Even the right password waits: the limit, not the answer, stops the guessing.
+      expect((await changePassword(victim.accessToken, 'the-real-password')).status).toBe(429);
+      // A name change needs no password and is not counted.
+      const rename = await api.send(
+        'patch',
+        '/api/v1/users/me',
+        { name: 'Still Me' },
+        victim.accessToken,
+      );
+      expect(rename.status).toBe(200);
+      // Another user from the same IP has a budget of their own.
+      const other = await api.register({ password: 'other-real-password' });
+      expect((await changePassword(other.accessToken, 'other-real-password')).status).toBe(200);
+    });
+  });
+
+  describe('register: REGISTER_RATE_LIMIT_PER_MINUTE per client IP', () => {
+    let app: INestApplication;
+    beforeAll(async () => {
+      app = await limitedApp({ REGISTER_RATE_LIMIT_PER_MINUTE: '2' });
+    });
+    afterAll(() => app.close());
+
+    it('the third sign-up from one IP in a minute is 429; login is not affected', async () => {
+      const register = () =>
+        request(app.getHttpServer())
+          .post('/api/v1/auth/register')
+          .send({ email: uniqueEmail('burst'), password: 'burst-password', name: 'Burst' });
+      expect((await register()).status).toBe(201);
+      expect((await register()).status).toBe(201);
+      const limited = await register();
+      expect(limited.status).toBe(429);
+      expect(limited.body.code).toBe('RATE_LIMITED');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      const login = await request(app.getHttpServer())
+        .post('/api/v1/auth/login')
+        .send({ email: 'admin@e2e.test', password: 'e2e-admin-password' });
+      expect(login.status).toBe(200);
+    });
+  });
+
   describe('global: RATE_LIMIT_PER_MINUTE per client IP, across routes', () => {
     let app: INestApplication;
     beforeAll(async () => {

@@ -232,7 +232,7 @@ describe('users (/api/v1/users)', () => {
       const bad = await api.send(
         'patch',
         `/api/v1/users/${session.user.id}`,
-        { password: 'sneaky-password' },
+        { email: 'sneaky@example.com' },
         admin.accessToken,
       );
       expect(bad.status).toBe(400);
@@ -325,6 +325,49 @@ describe('users (/api/v1/users)', () => {
   });
 
   describe('hostile input is data', () => {
+    it('answers 400, never 500, to null fields, NUL bytes, out-of-range cursors and deep JSON', async () => {
+      const nullName = await api.send(
+        'patch',
+        '/api/v1/users/me',
+        { name: null },
+        member.accessToken,
+      );
+      expect(nullName.status).toBe(400);
+      expect(nullName.body.errors).toContainEqual({ field: 'name', message: expect.any(String) });
+      const nullActive = await api.send(
+        'patch',
+        `/api/v1/users/${member.user.id}`,
+        { isActive: null },
+        admin.accessToken,
+      );
+      expect(nullActive.status).toBe(400);
+
+      for (const query of ['email=%00', 'email=ada%00%40example.com']) {
+        const response = await api.get(`/api/v1/users?${query}`, admin.accessToken);
+        expect(response.status).toBe(400);
+        expect(response.headers['content-type']).toContain('application/problem+json');
+      }
+
+      for (const date of ['-200000-01-01T00:00:00Z', '+275760-09-13T00:00:00.000Z']) {
+        const cursor = Buffer.from(JSON.stringify([date, member.user.id])).toString('base64url');
+        const response = await api.get(`/api/v1/users?cursor=${cursor}`, admin.accessToken);
+        expect({ status: response.status, code: response.body.code }).toEqual({
+          status: 400,
+          code: 'BAD_REQUEST',
+        });
+      }
+
+      const deep = '{"name":' + '{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000) + '}';
+      const nested = await api
+        .http()
+        .patch('/api/v1/users/me')
+        .set('Authorization', `Bearer ${member.accessToken}`)
+        .set('Content-Type', 'application/json')
+        .send(deep);
+      expect(nested.status).toBe(400);
+      expect(nested.body.detail).toMatch(/nested deeper/);
+    });
+
     it('SQL-looking names are stored verbatim and filters match them as data', async () => {
       const name = `Robert'); DROP TABLE users;--`;
       const session = await api.register({ name });

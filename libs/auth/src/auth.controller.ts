@@ -10,7 +10,7 @@ import {
   ApiUnauthorizedResponse,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import { LoginRateLimit } from '@girder/rate-limit';
+import { LoginRateLimit, RegisterRateLimit } from '@girder/rate-limit';
 import { AllowAll, CurrentUser, IsAuthenticated, Permissions } from '@girder/permissions';
 import type { Request } from 'express';
 import { AuthService, type ClientInfo } from './auth.service';
@@ -28,6 +28,8 @@ export class AuthController {
 
   @Post('register')
   @Permissions(AllowAll)
+  @RegisterRateLimit()
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (per client IP)' })
   @ApiOperation({ summary: 'Create an account and start a session' })
   @ApiCreatedResponse({ type: SessionDto })
   @ApiConflictResponse({ description: 'EMAIL_TAKEN' })

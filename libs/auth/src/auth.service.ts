@@ -71,9 +71,10 @@ export class AuthService {
     await this.revocations.revoke([user.sessionId]);
   }
 
+  /** Revokes every session of the user, except `keepFamily` when given (the caller's own). */
   @Transactional()
-  async revokeAllSessionsOf(userId: string): Promise<void> {
-    const families = await this.sessions.revokeAllOfUser(userId);
+  async revokeAllSessionsOf(userId: string, keepFamily?: string): Promise<void> {
+    const families = await this.sessions.revokeAllOfUser(userId, keepFamily);
     await this.revocations.revoke(families);
   }
 

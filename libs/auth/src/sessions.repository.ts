@@ -38,15 +38,15 @@ export class SessionsRepository extends TransactionalRepository<Session> {
     await this.repository.update({ family, revokedAt: IsNull() }, { revokedAt: () => 'now()' });
   }
 
-  /** Revokes every live token of a user and returns the families that had any. */
-  async revokeAllOfUser(userId: string): Promise<string[]> {
-    const result = await this.repository
+  /** Revokes every live token of a user (but those of `keepFamily`) and returns the families that had any. */
+  async revokeAllOfUser(userId: string, keepFamily?: string): Promise<string[]> {
+    const update = this.repository
       .createQueryBuilder()
       .update()
       .set({ revokedAt: () => 'now()' })
-      .where('user_id = :userId AND revoked_at IS NULL', { userId })
-      .returning('family')
-      .execute();
+      .where('user_id = :userId AND revoked_at IS NULL', { userId });
+    if (keepFamily) update.andWhere('family <> :keepFamily', { keepFamily });
+    const result = await update.returning('family').execute();
     const rows = result.raw as Array<{ family: string }>;
     return [...new Set(rows.map((row) => row.family))];
   }

@@ -1,4 +1,9 @@
-import { REDACTED, redactSecrets } from './redact-secrets';
+import { REDACTED, Secret, redactSecrets } from './redact-secrets';
+
+class ImportLike {
+  @Secret()
+  spreadsheet!: string;
+}
 
 describe('redactSecrets', () => {
   it('redacts secret keys at any depth and in arrays', () => {
@@ -31,5 +36,18 @@ describe('redactSecrets', () => {
     expect(redactSecrets('text')).toBe('text');
     expect(redactSecrets(42)).toBe(42);
     expect(redactSecrets(error)).toBe(error);
+  });
+
+  it('redacts properties declared @Secret(), wherever an object with that name is logged', () => {
+    expect(new ImportLike()).toBeInstanceOf(ImportLike);
+    expect(redactSecrets({ body: { payload: { Spreadsheet: 'a,b,pw', rows: 2 } } })).toEqual({
+      body: { payload: { Spreadsheet: REDACTED, rows: 2 } },
+    });
+  });
+
+  it('never shows what lies deeper than it walks', () => {
+    let deep: unknown = { password: 'deep-secret' };
+    for (let level = 0; level < 40; level += 1) deep = { next: deep };
+    expect(JSON.stringify(redactSecrets(deep))).not.toContain('deep-secret');
   });
 });

@@ -1,4 +1,5 @@
-export { LoginRateLimit } from './login-rate-limit.decorator';
+export { LoginAttemptLimiter } from './login-attempt-limiter';
+export { LoginRateLimit, RegisterRateLimit } from './route-rate-limit.decorator';
 export { RateLimitGuard } from './rate-limit.guard';
 export { RateLimitModule } from './rate-limit.module';
 export { RateLimitStorage } from './rate-limit-storage';

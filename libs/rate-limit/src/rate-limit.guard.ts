@@ -49,7 +49,9 @@ export class RateLimitGuard extends ThrottlerGuard {
         'RATE_LIMITED',
         name === 'login'
           ? `Too many login attempts for this email; retry in ${state.timeToBlockExpire} s.`
-          : `Too many requests; retry in ${state.timeToBlockExpire} s.`,
+          : name === 'register'
+            ? `Too many sign-ups from this address; retry in ${state.timeToBlockExpire} s.`
+            : `Too many requests; retry in ${state.timeToBlockExpire} s.`,
       );
     }
     return true;

@@ -3,9 +3,10 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { AppConfig } from '@girder/config';
 import type { Request } from 'express';
-import { LOGIN_RATE_LIMIT_KEY } from './login-rate-limit.decorator';
+import { LOGIN_LIMIT_NAME, LoginAttemptLimiter, loginLimitKey } from './login-attempt-limiter';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitStorage } from './rate-limit-storage';
+import { ROUTE_RATE_LIMIT_KEY, type RouteRateLimitName } from './route-rate-limit.decorator';
 
 const MINUTE_MS = 60_000;
 
@@ -20,14 +21,16 @@ function loginEmail(request: Record<string, unknown>): string {
   return typeof email === 'string' ? email.trim().toLowerCase() : '';
 }
 
-const isLoginLimited = (context: ExecutionContext): boolean =>
-  Reflect.getMetadata(LOGIN_RATE_LIMIT_KEY, context.getHandler()) === true;
+const routeLimit = (context: ExecutionContext): RouteRateLimitName | undefined =>
+  Reflect.getMetadata(ROUTE_RATE_LIMIT_KEY, context.getHandler()) as RouteRateLimitName | undefined;
 
 /**
  * Rate limits for the API, counted in Redis so every API process shares them:
  * - `default`: RATE_LIMIT_PER_MINUTE per client IP, across all routes;
- * - `login`: LOGIN_RATE_LIMIT_PER_MINUTE per client IP and email, on `@LoginRateLimit()` routes.
- * The client IP honours `X-Forwarded-For` only with TRUST_PROXY=true. Health and metrics
+ * - `login`: LOGIN_RATE_LIMIT_PER_MINUTE per client IP and email, on `@LoginRateLimit()` routes
+ *   (`LoginAttemptLimiter` counts other password checks against the same counters);
+ * - `register`: REGISTER_RATE_LIMIT_PER_MINUTE per client IP, on `@RegisterRateLimit()` routes.
+ * The client IP is Express's `req.ip` (see TRUST_PROXY). Health and metrics
  * routes opt out with `@SkipThrottle()`.
  */
 @Global()
@@ -48,19 +51,26 @@ const isLoginLimited = (context: ExecutionContext): boolean =>
             generateKey: (_context, tracker) => `ip:${tracker}`,
           },
           {
-            name: 'login',
+            name: LOGIN_LIMIT_NAME,
             ttl: MINUTE_MS,
             limit: config.get('LOGIN_RATE_LIMIT_PER_MINUTE'),
-            skipIf: (context) => !isLoginLimited(context),
-            getTracker: (request) => `${clientIp(request)}|${loginEmail(request)}`,
-            generateKey: (_context, tracker) => `login:${tracker}`,
+            skipIf: (context) => routeLimit(context) !== 'login',
+            getTracker: (request) => loginLimitKey(clientIp(request), loginEmail(request)),
+            generateKey: (_context, tracker) => tracker,
+          },
+          {
+            name: 'register',
+            ttl: MINUTE_MS,
+            limit: config.get('REGISTER_RATE_LIMIT_PER_MINUTE'),
+            skipIf: (context) => routeLimit(context) !== 'register',
+            getTracker: (request) => clientIp(request),
+            generateKey: (_context, tracker) => `register:${tracker}`,
           },
         ],
       }),
     }),
   ],
-  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
-  // The counters, for middleware outside the guard chain (e.g. the queue dashboard's sign-in).
-  exports: [RateLimitStorageModule],
+  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, LoginAttemptLimiter],
+  exports: [LoginAttemptLimiter],
 })
 export class RateLimitModule {}

@@ -1,9 +1,17 @@
 import { SetMetadata } from '@nestjs/common';
 
-export const LOGIN_RATE_LIMIT_KEY = 'girder:login-rate-limit';
+export const ROUTE_RATE_LIMIT_KEY = 'girder:route-rate-limit';
+
+/** The extra limits a route can add on top of the global per-IP one. */
+export type RouteRateLimitName = 'login' | 'register';
 
 /**
- * Adds the login limit (LOGIN_RATE_LIMIT_PER_MINUTE per client IP and body `email`) to a route,
- * on top of the global per-IP limit. For routes that check a password.
+ * Adds the login limit (LOGIN_RATE_LIMIT_PER_MINUTE per client IP and body `email`) to a route
+ * that checks an email and password. The same counters serve `LoginAttemptLimiter`.
  */
-export const LoginRateLimit = (): MethodDecorator => SetMetadata(LOGIN_RATE_LIMIT_KEY, true);
+export const LoginRateLimit = (): MethodDecorator =>
+  SetMetadata<string, RouteRateLimitName>(ROUTE_RATE_LIMIT_KEY, 'login');
+
+/** Adds the sign-up limit (REGISTER_RATE_LIMIT_PER_MINUTE per client IP) to a route. */
+export const RegisterRateLimit = (): MethodDecorator =>
+  SetMetadata<string, RouteRateLimitName>(ROUTE_RATE_LIMIT_KEY, 'register');

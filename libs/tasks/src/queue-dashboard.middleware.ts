@@ -1,10 +1,9 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
-import { AppConfig } from '@girder/config';
 import { ProblemException } from '@girder/errors';
 import { Authenticator, type CurrentUser } from '@girder/permissions';
-import { RateLimitStorage } from '@girder/rate-limit';
+import { LoginAttemptLimiter } from '@girder/rate-limit';
 import { UsersService } from '@girder/users';
 import type { NextFunction, Request, Response } from 'express';
 import { createHash } from 'node:crypto';
@@ -14,7 +13,6 @@ import { createHash } from 'node:crypto';
  * argon2; a password change or deactivation takes effect on the dashboard within it.
  */
 const BASIC_CACHE_MS = 15_000;
-const MINUTE_MS = 60_000;
 
 /**
  * bull-board is plain Express, outside the guards: this middleware lets only admins in. API
@@ -27,8 +25,7 @@ export class QueueDashboardAuthMiddleware implements NestMiddleware {
 
   constructor(
     private readonly authenticator: Authenticator,
-    private readonly limits: RateLimitStorage,
-    private readonly config: AppConfig,
+    private readonly loginAttempts: LoginAttemptLimiter,
     // bull-board builds this middleware in its own module, which does not import UsersModule.
     private readonly moduleRef: ModuleRef,
   ) {}
@@ -68,22 +65,7 @@ export class QueueDashboardAuthMiddleware implements NestMiddleware {
     const separator = decoded.indexOf(':');
     if (separator < 0) return null;
     const email = decoded.slice(0, separator).trim().toLowerCase();
-    const limit = this.config.get('LOGIN_RATE_LIMIT_PER_MINUTE');
-    const { isBlocked, timeToBlockExpire } = await this.limits.increment(
-      `dashboard:${request.ip ?? 'unknown'}|${email}`,
-      MINUTE_MS,
-      limit,
-      MINUTE_MS,
-      'login',
-    );
-    if (isBlocked) {
-      throw new ProblemException(
-        'RATE_LIMITED',
-        `Too many sign-in attempts for this email; retry in ${timeToBlockExpire} s.`,
-        undefined,
-        { 'Retry-After': String(timeToBlockExpire) },
-      );
-    }
+    await this.loginAttempts.hit(request.ip, email);
     const found = await this.users.verifyCredentials(email, decoded.slice(separator + 1));
     if (!found) return null;
     const user: CurrentUser = { id: found.id, role: found.role, sessionId: 'dashboard' };

@@ -8,7 +8,7 @@ export interface RegisteredTaskType {
   handler: TaskHandler;
 }
 
-const DEFAULTS = { attempts: 3, backoffMs: 1_000, timeoutMs: 10 * 60_000 };
+const DEFAULTS = { attempts: 3, backoffMs: 1_000, timeoutMs: 10 * 60_000, secretPayload: false };
 
 /** Every `@TaskType` provider of the app, by name. */
 @Injectable()
@@ -33,7 +33,7 @@ export class TaskRegistry implements OnModuleInit {
         throw new Error(`Task type "${options.name}" is declared twice`);
       }
       this.types.set(options.name, {
-        options: { ...DEFAULTS, ...options },
+        options: { ...DEFAULTS, ...options, secretPayload: options.secretPayload ?? false },
         handler: instance as TaskHandler,
       });
     }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { TaskMetrics } from './task-metrics';
+import { TaskPayloadVault, type PayloadReference } from './task-payload-vault';
 import { TaskRegistry } from './task-registry';
 import type { TaskContext } from './task-type';
 import { TasksRepository } from './tasks.repository';
@@ -9,6 +10,8 @@ import { TasksRepository } from './tasks.repository';
 export interface TaskJobData {
   taskId?: string;
   payload?: object;
+  /** Instead of `payload`, for types whose payload holds secrets (see TaskPayloadVault). */
+  payloadRef?: PayloadReference;
   /** Set by job schedulers: the handler builds its own payload. */
   scheduled?: boolean;
 }
@@ -40,6 +43,7 @@ export class TaskRunner {
     private readonly registry: TaskRegistry,
     private readonly tasks: TasksRepository,
     private readonly metrics: TaskMetrics,
+    private readonly vault: TaskPayloadVault,
   ) {}
 
   async run(job: Job<TaskJobData>, shutdown: AbortSignal): Promise<void> {
@@ -71,7 +75,18 @@ export class TaskRunner {
     if (!(await this.tasks.markRunning(taskId, attempt))) {
       this.logger.log(`Task ${taskId} is cancelled or already finished: skipped`);
       this.metrics.countRun(options.queue, options.name, 'skipped');
+      await this.vault.remove(taskId);
       return;
+    }
+    if (job.data.payloadRef) {
+      try {
+        payload = await this.vault.load(job.data.payloadRef);
+      } catch {
+        const message = 'The task input is no longer available (STORAGE_DIR shared and kept?)';
+        await this.tasks.markFailed(taskId, message, true);
+        this.metrics.countRun(options.queue, options.name, 'failed');
+        throw new UnrecoverableError(message);
+      }
     }
 
     const controller = new AbortController();
@@ -96,10 +111,12 @@ export class TaskRunner {
       });
       const result = await Promise.race([handler.run(payload, context), timeout]);
       await this.tasks.markSucceeded(taskId, result, handler.file?.(result));
+      if (job.data.payloadRef) await this.vault.remove(taskId);
       this.metrics.countRun(options.queue, options.name, 'succeeded');
     } catch (error) {
       const final = error instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
       await this.tasks.markFailed(taskId, describeError(error), final);
+      if (final && job.data.payloadRef) await this.vault.remove(taskId);
       this.metrics.countRun(options.queue, options.name, final ? 'failed' : 'retried');
       this.logger.warn(
         `Task ${taskId} (${job.name}) attempt ${attempt} failed${final ? ', giving up' : ', will retry'}: ${describeError(error)}`,

@@ -18,6 +18,12 @@ export interface TaskTypeOptions {
   backoffMs?: number;
   /** A run taking longer fails (and may retry). Default 10 minutes. */
   timeoutMs?: number;
+  /**
+   * The payload carries secrets (passwords, tokens): it is kept out of queue data (a file under
+   * STORAGE_DIR until the task ends, see TaskPayloadVault) and `describePayload` decides what
+   * the task record shows. Mark its secret fields `@Secret()` so request logs redact them too.
+   */
+  secretPayload?: boolean;
 }
 
 export interface TaskContext {

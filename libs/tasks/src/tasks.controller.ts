@@ -6,7 +6,6 @@ import {
   Get,
   HttpCode,
   Param,
-  ParseUUIDPipe,
   Post,
   Query,
   Req,
@@ -25,6 +24,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ProblemException } from '@girder/errors';
+import { UuidParamPipe } from '@girder/http';
 import { CurrentUser, IsAuthenticated, Permissions } from '@girder/permissions';
 import type { Request, Response } from 'express';
 import { createReadStream } from 'node:fs';
@@ -33,7 +33,7 @@ import { GetTaskQuery, ListTasksQuery, SubmitTaskDto, TaskDto, TaskPageDto } fro
 import { TaskStorage } from './task-storage';
 import { TasksService } from './tasks.service';
 
-const uuid = new ParseUUIDPipe({ version: '4' });
+const uuid = new UuidParamPipe();
 
 @ApiTags('tasks')
 @Controller('tasks')

@@ -10,6 +10,7 @@ import { QueueDashboardQueues } from './queue-dashboard.queues';
 import { SignupsReportSchedule } from './signups-schedule';
 import { TaskMetrics } from './task-metrics';
 import { QUEUE_TOKEN_PROVIDERS, TaskQueues } from './task-queues.service';
+import { TaskPayloadVault } from './task-payload-vault';
 import { TaskRegistry } from './task-registry';
 import { TaskRunner } from './task-runner';
 import { TaskStorage } from './task-storage';
@@ -35,6 +36,7 @@ const shared: Provider[] = [
   ...QUEUE_TOKEN_PROVIDERS,
   TaskMetrics,
   TaskStorage,
+  TaskPayloadVault,
   Mailer,
   ...TASK_TYPES,
 ];

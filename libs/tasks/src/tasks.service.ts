@@ -6,6 +6,7 @@ import type { CurrentUser, Permission } from '@girder/permissions';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import { TaskDto, type ListTasksQuery } from './dto/task.dto';
+import { TaskPayloadVault } from './task-payload-vault';
 import { TaskQueues } from './task-queues.service';
 import { TaskRegistry, type RegisteredTaskType } from './task-registry';
 import { TaskWaiter } from './task-waiter';
@@ -31,6 +32,7 @@ export class TasksService {
     private readonly queues: TaskQueues,
     private readonly waiter: TaskWaiter,
     private readonly moduleRef: ModuleRef,
+    private readonly vault: TaskPayloadVault,
   ) {}
 
   /** An HTTP submission: the type must exist, be submittable, allow the caller, and its payload must validate. */
@@ -96,6 +98,7 @@ export class TasksService {
         `The task is ${task.status}: only queued tasks can be cancelled.`,
       );
     }
+    await this.vault.remove(id);
     // If a worker picks the job up anyway, it sees the cancelled status and skips it.
     await this.queues
       .get(task.queue as never)
@@ -164,20 +167,20 @@ export class TasksService {
       ownerId,
     });
     try {
-      await this.queues.get(options.queue).add(
-        options.name,
-        { taskId: task.id, payload },
-        {
-          jobId: task.id,
-          attempts: options.attempts,
-          backoff: { type: 'exponential', delay: options.backoffMs },
-          // The tasks table is the durable record; job data (which may hold secrets) goes.
-          removeOnComplete: true,
-          removeOnFail: { age: 3_600 },
-        },
-      );
+      const data = options.secretPayload
+        ? { taskId: task.id, payloadRef: await this.vault.store(task.id, payload) }
+        : { taskId: task.id, payload };
+      await this.queues.get(options.queue).add(options.name, data, {
+        jobId: task.id,
+        attempts: options.attempts,
+        backoff: { type: 'exponential', delay: options.backoffMs },
+        // The tasks table is the durable record; job data (which may hold secrets) goes.
+        removeOnComplete: true,
+        removeOnFail: { age: 3_600 },
+      });
     } catch (error) {
       await this.tasks.failQueued(task.id, 'The task could not be queued.');
+      await this.vault.remove(task.id).catch(() => undefined);
       this.logger.error({ err: error }, `queueing task ${task.id} failed`);
       throw new ProblemException(
         'SERVICE_UNAVAILABLE',

@@ -7,6 +7,7 @@ const config = {
       PASSWORD_HASH_MEMORY_KIB: 19_456,
       PASSWORD_HASH_ITERATIONS: 2,
       PASSWORD_HASH_PARALLELISM: 1,
+      PASSWORD_HASH_CONCURRENCY: 2,
     })[key],
 } as unknown as AppConfig;
 

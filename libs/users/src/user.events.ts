@@ -10,10 +10,15 @@ export class UserRegistered {
   ) {}
 }
 
-/** The user was deactivated, deleted or lost the admin role: every session must stop working now. */
+/**
+ * The user was deactivated, deleted, lost the admin role or got a new password: their sessions
+ * must stop working now, all of them or all but `keepSession` (the one that changed its own
+ * password).
+ */
 export class UserAccessRevoked {
   constructor(
     readonly userId: string,
-    readonly reason: 'deactivated' | 'deleted' | 'demoted',
+    readonly reason: 'deactivated' | 'deleted' | 'demoted' | 'password-changed',
+    readonly keepSession?: string,
   ) {}
 }

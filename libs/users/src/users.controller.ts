@@ -5,10 +5,10 @@ import {
   Get,
   HttpCode,
   Param,
-  ParseUUIDPipe,
   Patch,
   Post,
   Query,
+  Req,
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -19,9 +19,13 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { CacheResponse } from '@girder/cache';
+import { UuidParamPipe } from '@girder/http';
 import { CurrentUser, IsAdmin, IsAuthenticated, Permissions } from '@girder/permissions';
+import { LoginAttemptLimiter } from '@girder/rate-limit';
+import type { Request } from 'express';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQuery } from './dto/list-users.query';
 import { UpdateMeDto } from './dto/update-me.dto';
@@ -30,14 +34,17 @@ import { UserDto, UserPageDto } from './dto/user.dto';
 import { userCacheTag } from './user-cache-tag';
 import { UsersService } from './users.service';
 
-const uuid = new ParseUUIDPipe({ version: '4' });
+const uuid = new UuidParamPipe();
 
 @ApiTags('users')
 @Controller('users')
 @Permissions(IsAdmin)
 @ApiBadRequestResponse({ description: 'Invalid body, query or id (problem+json)' })
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly loginAttempts: LoginAttemptLimiter,
+  ) {}
 
   @Get('me')
   @Permissions(IsAuthenticated)
@@ -50,10 +57,23 @@ export class UsersController {
 
   @Patch('me')
   @Permissions(IsAuthenticated)
-  @ApiOperation({ summary: 'Change own name or password (a new password needs currentPassword)' })
+  @ApiOperation({
+    summary:
+      'Change own name or password (a new password needs currentPassword and ends every other session)',
+  })
   @ApiOkResponse({ type: UserDto })
-  updateMe(@CurrentUser() user: CurrentUser, @Body() body: UpdateMeDto): Promise<UserDto> {
-    return this.users.updateMe(user.id, body);
+  @ApiTooManyRequestsResponse({
+    description: 'RATE_LIMITED: currentPassword attempts count against the login limit',
+  })
+  async updateMe(
+    @CurrentUser() user: CurrentUser,
+    @Body() body: UpdateMeDto,
+    @Req() request: Request,
+  ): Promise<UserDto> {
+    // A stolen access token must not become a way to guess the password without limit.
+    if (body.currentPassword !== undefined || body.password !== undefined)
+      await this.loginAttempts.hit(request.ip, `user:${user.id}`);
+    return this.users.updateMe(user.id, body, user.sessionId);
   }
 
   @Get()
@@ -82,7 +102,11 @@ export class UsersController {
 
   @Patch(':id')
   @ApiOperation({
-    summary: 'Change name, role or isActive (deactivation revokes every session at once)',
+    summary:
+      'Change name, role, isActive or password (deactivation, demotion and a new password revoke every session at once)',
+  })
+  @ApiConflictResponse({
+    description: 'LAST_ADMIN: the last active admin cannot be demoted or deactivated',
   })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ description: 'No such user' })
@@ -93,6 +117,7 @@ export class UsersController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a user and revoke their sessions' })
+  @ApiConflictResponse({ description: 'LAST_ADMIN: the last active admin cannot be deleted' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'No such user' })
   async delete(@Param('id', uuid) id: string): Promise<void> {

@@ -143,6 +143,22 @@ export class UsersRepository extends TransactionalRepository<User> {
     await this.repository.update({ id }, changes);
   }
 
+  /**
+   * Ids of the active admins, their rows locked until the transaction ends: two concurrent
+   * demotions (or deletions) of the last two admins run one after the other, and the second
+   * sees one admin left.
+   */
+  async lockActiveAdmins(): Promise<string[]> {
+    const rows = await this.repository
+      .createQueryBuilder('user')
+      .select('user.id')
+      .where('user.role = :role AND user.isActive', { role: 'admin' })
+      .orderBy('user.id')
+      .setLock('pessimistic_write')
+      .getMany();
+    return rows.map((row) => row.id);
+  }
+
   async delete(id: string): Promise<boolean> {
     const result = await this.repository.delete({ id });
     return (result.affected ?? 0) > 0;

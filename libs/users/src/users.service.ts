@@ -19,6 +19,7 @@ import {
   UserRegistered,
 } from './user.events';
 import { userCacheTag } from './user-cache-tag';
+import type { User } from './user.entity';
 import { UsersRepository } from './users.repository';
 
 /** What other features may know about a user besides its public shape. */
@@ -82,8 +83,12 @@ export class UsersService {
     return toPage(rows, query.limit, (user) => UserDto.from(user));
   }
 
+  /**
+   * The caller changes their own name or password. A new password needs the current one and
+   * ends every other session of the user at once; `currentSession` (the caller's) stays valid.
+   */
   @Transactional()
-  async updateMe(id: string, changes: UpdateMeDto): Promise<UserDto> {
+  async updateMe(id: string, changes: UpdateMeDto, currentSession: string): Promise<UserDto> {
     const user = await this.users.findWithHashById(id);
     if (!user) throw new ProblemException('NOT_FOUND', 'No user with this id.');
     const update: { name?: string; passwordHash?: string } = {};
@@ -98,39 +103,68 @@ export class UsersService {
     }
     if (Object.keys(update).length > 0) await this.users.update(id, update);
     await this.forgetCached(id);
+    if (update.passwordHash) {
+      await this.events.emitAsync(
+        USER_ACCESS_REVOKED,
+        new UserAccessRevoked(id, 'password-changed', currentSession),
+      );
+    }
     return this.get(id);
   }
 
   /**
-   * Admin update. Deactivation announces UserAccessRevoked inside the transaction: if revoking
-   * the sessions fails, the deactivation fails too (fail closed), never the other way round.
+   * Admin update. Revocations are announced inside the transaction: if revoking the sessions
+   * fails, the change fails too (fail closed), never the other way round. The last active
+   * admin cannot be demoted or deactivated (409 LAST_ADMIN).
    */
   @Transactional()
   async update(id: string, changes: UpdateUserDto): Promise<UserDto> {
     const before = await this.users.findById(id);
     if (!before) throw new ProblemException('NOT_FOUND', 'No user with this id.');
-    const update = Object.fromEntries(
-      Object.entries(changes).filter(([, value]) => value !== undefined),
-    );
+    const demoted = before.role === 'admin' && changes.role === 'user';
+    const deactivated = before.isActive && changes.isActive === false;
+    if (demoted || deactivated) await this.keepAnAdminBesides(before);
+
+    const { password, ...fields } = changes;
+    const update: Partial<Pick<User, 'name' | 'role' | 'isActive' | 'passwordHash'>> =
+      Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+    if (password !== undefined) update.passwordHash = await this.hasher.hash(password);
     if (Object.keys(update).length > 0) await this.users.update(id, update);
     await this.forgetCached(id);
-    if (before.isActive && changes.isActive === false) {
-      await this.events.emitAsync(USER_ACCESS_REVOKED, new UserAccessRevoked(id, 'deactivated'));
-    } else if (before.role === 'admin' && changes.role === 'user') {
-      // Access tokens carry the role: a demoted admin must not keep admin tokens for their lifetime.
-      await this.events.emitAsync(USER_ACCESS_REVOKED, new UserAccessRevoked(id, 'demoted'));
-    }
+
+    // Access tokens carry the role: a demoted admin must not keep admin tokens for their lifetime.
+    const reason = deactivated
+      ? 'deactivated'
+      : demoted
+        ? 'demoted'
+        : password !== undefined
+          ? 'password-changed'
+          : undefined;
+    if (reason) await this.events.emitAsync(USER_ACCESS_REVOKED, new UserAccessRevoked(id, reason));
     return this.get(id);
   }
 
   @Transactional()
   async delete(id: string): Promise<void> {
+    const user = await this.users.findById(id);
+    if (!user) throw new ProblemException('NOT_FOUND', 'No user with this id.');
+    await this.keepAnAdminBesides(user);
     // Announced before the row goes (listeners still see the user's sessions), in the same transaction.
-    if (!(await this.users.findById(id)))
-      throw new ProblemException('NOT_FOUND', 'No user with this id.');
     await this.events.emitAsync(USER_ACCESS_REVOKED, new UserAccessRevoked(id, 'deleted'));
     await this.users.delete(id);
     await this.forgetCached(id);
+  }
+
+  /** 409 LAST_ADMIN when `user` is the only active admin; locks the admins until commit. */
+  private async keepAnAdminBesides(user: User): Promise<void> {
+    if (user.role !== 'admin' || !user.isActive) return;
+    const admins = await this.users.lockActiveAdmins();
+    if (admins.every((adminId) => adminId === user.id)) {
+      throw new ProblemException(
+        'LAST_ADMIN',
+        'This is the last active admin: promote another user to admin first.',
+      );
+    }
   }
 
   /**

@@ -7,7 +7,6 @@ export const controller = (n: Names): string => `import {
   Get,
   HttpCode,
   Param,
-  ParseUUIDPipe,
   Patch,
   Post,
   Query,
@@ -21,6 +20,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { UuidParamPipe } from '@girder/http';
 import { IsAdmin, IsAuthenticated, Permissions } from '@girder/permissions';
 import { Create${n.Singular}Dto } from './dto/create-${n.singularKebab}.dto';
 import { List${n.Plural}Query } from './dto/list-${n.kebab}.query';
@@ -28,7 +28,7 @@ import { Update${n.Singular}Dto } from './dto/update-${n.singularKebab}.dto';
 import { ${n.Singular}Dto, ${n.Singular}PageDto } from './dto/${n.singularKebab}.dto';
 import { ${n.Plural}Service } from './${n.kebab}.service';
 
-const uuid = new ParseUUIDPipe({ version: '4' });
+const uuid = new UuidParamPipe();
 
 /** Any signed-in caller reads; admins write. Change a route's @Permissions to change that. */
 @ApiTags('${n.kebab}')

@@ -15,8 +15,13 @@ export class Create${n.Singular}Dto {
 export const updateDto = (n: Names): string => `import { PartialType } from '@nestjs/swagger';
 import { Create${n.Singular}Dto } from './create-${n.singularKebab}.dto';
 
-/** Body of \`PATCH /${n.kebab}/:id\`: every field of the create body, all optional. */
-export class Update${n.Singular}Dto extends PartialType(Create${n.Singular}Dto) {}
+/**
+ * Body of \`PATCH /${n.kebab}/:id\`: every field of the create body, all optional. \`null\` is
+ * validated like any value (a 400, not a NOT NULL violation).
+ */
+export class Update${n.Singular}Dto extends PartialType(Create${n.Singular}Dto, {
+  skipNullProperties: false,
+}) {}
 `;
 
 export const listQuery = (n: Names): string => `import { PageQuery } from '@girder/http';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Propagation, runInTransaction } from '@girder/database';
+import { Secret } from '@girder/logging';
 import { IsAdmin } from '@girder/permissions';
 import { UsersBulkService, normaliseEmail, type ImportRow } from '@girder/users';
 import { parse } from 'csv-parse';
@@ -12,7 +13,8 @@ export const MAX_IMPORT_ROWS = 10_000;
 const BATCH_SIZE = 100;
 
 export class UsersImportPayload {
-  /** Header `email,name,password[,role]`, then up to 10,000 rows. */
+  /** Header `email,name,password[,role]`, then up to 10,000 rows. Holds passwords. */
+  @Secret()
   @IsString()
   @MaxLength(4_000_000)
   csv!: string;
@@ -59,6 +61,7 @@ function checkRow(record: Record<string, string | undefined>): { row?: ImportRow
   payload: UsersImportPayload,
   permission: IsAdmin,
   timeoutMs: 30 * 60_000,
+  secretPayload: true,
 })
 export class UsersImportTask extends TaskHandler<UsersImportPayload, UsersImportResult> {
   constructor(

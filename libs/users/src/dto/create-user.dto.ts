@@ -1,5 +1,4 @@
 import type { UserRole } from '@girder/permissions';
-import { IsOptional } from 'class-validator';
 import { EmailField, NameField, PasswordField, RoleField } from './user-fields';
 
 /** Body of `POST /users` (admins) and, without `role`, of registration. */
@@ -14,6 +13,5 @@ export class CreateUserDto {
   name!: string;
 
   @RoleField({ required: false })
-  @IsOptional()
   role?: UserRole;
 }

@@ -1,15 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, ValidateIf, IsNotEmpty } from 'class-validator';
+import { IsNotEmpty, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { NameField, PasswordField } from './user-fields';
 
 /** Body of `PATCH /users/me`: role and isActive are not accepted here (unknown → 400). */
 export class UpdateMeDto {
   @NameField({ required: false })
-  @IsOptional()
   name?: string;
 
   @PasswordField({ required: false })
-  @IsOptional()
   password?: string;
 
   @ApiPropertyOptional({ format: 'password', description: 'Required when changing the password' })

@@ -1,11 +1,18 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
+import { OptionalNotNull } from '@girder/http';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
 import { normaliseEmail } from '../email';
 import { USER_ROLES } from '../user.entity';
 
-/** Field rules shared by every DTO that accepts them, so registration and admin creation agree. */
+/**
+ * Field rules shared by every DTO that accepts them, so registration and admin creation agree.
+ * `required: false` fields may be left out, but `null` is refused like any other bad value.
+ */
+const optionality = (required: boolean | undefined): PropertyDecorator[] =>
+  required === false ? [OptionalNotNull()] : [];
+
 export const EmailField = () =>
   applyDecorators(
     ApiProperty({ example: 'ada@example.com', maxLength: 254 }),
@@ -24,6 +31,7 @@ export const PasswordField = (options: { required?: boolean } = {}) =>
       format: 'password',
       required: options.required ?? true,
     }),
+    ...optionality(options.required),
     IsString(),
     Length(8, 128, { message: 'password must be 8 to 128 characters' }),
   );
@@ -36,6 +44,7 @@ export const NameField = (options: { required?: boolean } = {}) =>
       example: 'Ada Lovelace',
       required: options.required ?? true,
     }),
+    ...optionality(options.required),
     IsString(),
     Length(1, 100, { message: 'name must be 1 to 100 characters' }),
   );
@@ -43,5 +52,6 @@ export const NameField = (options: { required?: boolean } = {}) =>
 export const RoleField = (options: { required?: boolean } = {}) =>
   applyDecorators(
     ApiProperty({ enum: USER_ROLES, required: options.required ?? true }),
+    ...optionality(options.required),
     IsIn(USER_ROLES),
   );
