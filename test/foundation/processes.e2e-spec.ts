@@ -79,6 +79,8 @@ describe('app processes', () => {
         email: 'x@example.com',
         password: 'hunter2-secret',
         deep: { list: [{ refreshToken: 'rt-secret' }] },
+        // A users.import payload: its csv field is declared @Secret() (it carries passwords).
+        payload: { csv: 'email,name,password\nx@example.com,X,csv-row-secret' },
       }),
     });
     api.kill('SIGTERM');
@@ -91,7 +93,7 @@ describe('app processes', () => {
     const requestLines = lines.filter((line) => line.requestId === 'log-probe-1');
     expect(requestLines.length).toBeGreaterThan(0);
     expect(JSON.stringify(requestLines)).toContain('x@example.com'); // the body is there at debug…
-    for (const secret of ['hunter2-secret', 'rt-secret', 'tok-secret'])
+    for (const secret of ['hunter2-secret', 'rt-secret', 'tok-secret', 'csv-row-secret'])
       expect(api.text).not.toContain(secret); // …without secrets
   });
 

@@ -143,6 +143,10 @@ describe('tasks (/api/v1/tasks) with a real worker', () => {
         .get(DataSource)
         .query('SELECT payload FROM tasks WHERE id = $1', [task.id]);
       expect(JSON.stringify(stored)).not.toContain('imported-pass');
+      // The CSV lived in a file of the task's own while it ran; it is gone now.
+      expect(existsSync(join(process.env.STORAGE_DIR!, 'task-inputs', `${task.id}.json`))).toBe(
+        false,
+      );
     });
 
     it('rejects a CSV without the required header or with too many rows (400)', async () => {
