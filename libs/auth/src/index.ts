@@ -1,3 +1,4 @@
+export { AUTH_API_TAG } from './auth.controller';
 export { AuthModule } from './auth.module';
 export { AuthService, type ClientInfo } from './auth.service';
 export { LoginDto, RefreshDto, RegisterDto, SessionDto } from './dto/auth.dto';

@@ -1,5 +1,5 @@
 import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
-import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+import { MarkCached } from '@girder/http';
 import type { CurrentUser } from '@girder/permissions';
 import { CacheResponseInterceptor } from './cache-response.interceptor';
 
@@ -32,6 +32,6 @@ export const CacheResponse = (options: CacheResponseOptions): MethodDecorator =>
   applyDecorators(
     SetMetadata(CACHE_RESPONSE_KEY, options),
     UseInterceptors(CacheResponseInterceptor),
-    ApiHeader({ name: 'X-Cache', description: 'HIT or MISS', required: false }),
-    ApiResponse({ status: 200, headers: { 'X-Cache': { description: 'HIT or MISS' } } }),
+    // Documents the X-Cache response header (never a request header).
+    MarkCached(),
   );

@@ -14,6 +14,8 @@ export const PROBLEM_CODES = {
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal server error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  TOKEN_INVALID: { status: 400, title: 'Token invalid' },
+  EMAIL_NOT_VERIFIED: { status: 403, title: 'Email not verified' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;

@@ -1,4 +1,4 @@
-import { RequestMethod, VersioningType } from '@nestjs/common';
+import { RequestMethod, VersioningType, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig } from '@girder/config';
 import { requestIdMiddleware } from '@girder/logging';
@@ -7,7 +7,8 @@ import helmet from 'helmet';
 import responseTime from 'response-time';
 import { answerClientErrorsWithProblems } from './client-error-problems';
 import { rejectHostileInput } from './hostile-input.middleware';
-import { setupSwagger } from './swagger';
+import type { OpenApiOptions } from './openapi/openapi-document';
+import { setupSwagger } from './openapi/swagger';
 
 /** The contract's default body limit; routes that accept more raise it themselves. */
 export const JSON_BODY_LIMIT = '100kb';
@@ -41,6 +42,14 @@ const CORS_EXPOSED_HEADERS = [
 export interface HttpAppOptions {
   /** Routes that accept larger JSON bodies than the default, e.g. `{ '/api/v1/tasks': '5mb' }`. */
   bodyLimits?: Record<string, string>;
+  /** Feature tags and document changes for `/docs-json`. */
+  openApi?: OpenApiOptions;
+}
+
+/** `/api/v1/...` for feature routes; health, metrics, docs and the dashboard unversioned. */
+export function configureRouting(app: INestApplication): void {
+  app.setGlobalPrefix('api', { exclude: UNVERSIONED_ROUTES });
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
 }
 
 export function configureHttpApp(app: NestExpressApplication, options: HttpAppOptions = {}): void {
@@ -79,7 +88,6 @@ export function configureHttpApp(app: NestExpressApplication, options: HttpAppOp
   app.use(rejectHostileInput);
   answerClientErrorsWithProblems(app.getHttpServer());
 
-  app.setGlobalPrefix('api', { exclude: UNVERSIONED_ROUTES });
-  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
-  setupSwagger(app);
+  configureRouting(app);
+  setupSwagger(app, options.openApi);
 }

@@ -2,6 +2,7 @@ export {
   JSON_BODY_LIMIT,
   UNVERSIONED_ROUTES,
   configureHttpApp,
+  configureRouting,
   type HttpAppOptions,
 } from './configure-http-app';
 export {
@@ -14,4 +15,11 @@ export {
 } from './pagination';
 export { OptionalNotNull } from './optional-not-null';
 export { UuidParamPipe } from './uuid-param.pipe';
-export { buildOpenApiDocument, setupSwagger } from './swagger';
+export { MarkCached, MarkNotRateLimited, OPENAPI_MARKERS } from './openapi/openapi-extensions';
+export {
+  buildOpenApiDocument,
+  operationsOf,
+  type OpenApiOptions,
+} from './openapi/openapi-document';
+export { ERROR_RESPONSES } from './openapi/problem-responses';
+export { setupSwagger } from './openapi/swagger';

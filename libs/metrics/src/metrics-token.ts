@@ -1,7 +1,7 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
 import { ProblemException } from '@girder/errors';
-import type { Permission } from '@girder/permissions';
+import type { Permission, PermissionAnswers } from '@girder/permissions';
 import type { Request } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
@@ -42,6 +42,9 @@ export function metricsTokenChallenge(authorization: string | undefined): string
  */
 @Injectable()
 export class HasMetricsToken implements Permission {
+  /** A missing or wrong token is a 401; there is nobody to refuse with a 403. */
+  static readonly answers: PermissionAnswers = { unauthorized: true, forbidden: false };
+
   constructor(private readonly config: AppConfig) {}
 
   hasPermission(context: ExecutionContext): boolean {

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import { Permissions } from '@girder/permissions';
+import { SkipRateLimit } from '@girder/rate-limit';
 import { Registry } from 'prom-client';
 import { MetricsRegistry } from './metrics-registry';
 import { HasMetricsToken } from './metrics-token';
@@ -13,7 +13,7 @@ import { HasMetricsToken } from './metrics-token';
  */
 @ApiTags('operations')
 @Controller({ path: 'metrics', version: VERSION_NEUTRAL })
-@SkipThrottle()
+@SkipRateLimit()
 export class MetricsController {
   constructor(private readonly registry: MetricsRegistry) {}
 
@@ -21,10 +21,21 @@ export class MetricsController {
   @Permissions(HasMetricsToken)
   @Header('Cache-Control', 'no-store')
   @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
-  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
+  @ApiOperation({
+    summary: 'Prometheus metrics (text exposition format)',
+    description:
+      'HTTP durations by route template and status, queue depths and process metrics. With METRICS_TOKEN set, only `Authorization: Bearer <METRICS_TOKEN>` is let in (else 401).',
+  })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'HTTP durations by route and status, queue depths, process' })
-  async scrape(): Promise<string> {
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format 0.0.4',
+    schema: {
+      type: 'string',
+      example:
+        'http_request_duration_seconds_count{method="GET",route="/health/live",status_code="200"} 3',
+    },
+  })
+  async getMetrics(): Promise<string> {
     return this.registry.metrics();
   }
 }

@@ -1,10 +1,12 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import type { CurrentUser } from './current-user';
-import type { Permission } from './permission';
+import type { Permission, PermissionAnswers } from './permission';
 
 /** Anyone, with or without a token. */
 @Injectable()
 export class AllowAll implements Permission {
+  static readonly answers: PermissionAnswers = { unauthorized: false, forbidden: false };
+
   hasPermission(): boolean {
     return true;
   }
@@ -13,6 +15,8 @@ export class AllowAll implements Permission {
 /** Any caller with a valid, unrevoked access token. */
 @Injectable()
 export class IsAuthenticated implements Permission {
+  static readonly answers: PermissionAnswers = { unauthorized: true, forbidden: false };
+
   hasPermission(_context: ExecutionContext, user: CurrentUser | null): boolean {
     return user !== null;
   }
@@ -21,6 +25,8 @@ export class IsAuthenticated implements Permission {
 /** Authenticated callers whose role is `admin`. */
 @Injectable()
 export class IsAdmin implements Permission {
+  static readonly answers: PermissionAnswers = { unauthorized: true, forbidden: true };
+
   hasPermission(_context: ExecutionContext, user: CurrentUser | null): boolean {
     return user?.role === 'admin';
   }

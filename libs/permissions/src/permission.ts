@@ -10,4 +10,14 @@ export interface Permission {
   hasPermission(context: ExecutionContext, user: CurrentUser | null): boolean | Promise<boolean>;
 }
 
-export type PermissionClass = Type<Permission>;
+/**
+ * What a permission class can answer besides letting the call through, for the OpenAPI
+ * document: 401 (no or a bad token) and/or 403 (a caller it refuses). Declare it as a static
+ * `answers` on the class; without one, both are documented.
+ */
+export interface PermissionAnswers {
+  unauthorized: boolean;
+  forbidden: boolean;
+}
+
+export type PermissionClass = Type<Permission> & { readonly answers?: PermissionAnswers };

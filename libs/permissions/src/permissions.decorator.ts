@@ -1,7 +1,6 @@
 import { SetMetadata, applyDecorators } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { AllowAll, IsAuthenticated } from './built-in.permissions';
 import type { PermissionClass } from './permission';
 
 export const PERMISSIONS_KEY = 'girder:permissions';
@@ -9,19 +8,24 @@ export const BEARER_AUTH = 'bearer';
 
 /** The OpenAPI documentation matching a declaration: bearer security, 401 and 403 where they can happen. */
 function openApiFor(classes: PermissionClass[]): MethodDecorator {
-  if (classes.every((permission) => permission === AllowAll)) return () => undefined;
-  const decorators: MethodDecorator[] = [
-    ApiBearerAuth(BEARER_AUTH),
-    ApiUnauthorizedResponse({
-      description: 'No, invalid, expired or revoked access token (problem+json)',
-    }),
-  ];
-  if (!classes.every((permission) => permission === IsAuthenticated || permission === AllowAll)) {
+  const answers = classes.map(
+    (permission) => permission.answers ?? { unauthorized: true, forbidden: true },
+  );
+  const decorators: MethodDecorator[] = [];
+  if (answers.some((answer) => answer.unauthorized)) {
     decorators.push(
-      ApiForbiddenResponse({ description: 'Authenticated, but not allowed (problem+json)' }),
+      ApiBearerAuth(BEARER_AUTH),
+      ApiUnauthorizedResponse({
+        description:
+          'No, invalid, expired or revoked access token (UNAUTHENTICATED, TOKEN_REVOKED)',
+      }),
     );
   }
-  return applyDecorators(...decorators);
+  if (answers.some((answer) => answer.forbidden))
+    decorators.push(
+      ApiForbiddenResponse({ description: 'Authenticated, but not allowed (FORBIDDEN)' }),
+    );
+  return decorators.length > 0 ? applyDecorators(...decorators) : () => undefined;
 }
 
 /**

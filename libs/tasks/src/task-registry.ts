@@ -4,7 +4,8 @@ import { QUEUE_NAME, TASK_QUEUES } from './task-queues';
 import { TASK_TYPE_KEY, TaskHandler, type TaskTypeOptions } from './task-type';
 
 export interface RegisteredTaskType {
-  options: Required<Omit<TaskTypeOptions, 'permission'>> & Pick<TaskTypeOptions, 'permission'>;
+  options: Required<Omit<TaskTypeOptions, 'permission' | 'result'>> &
+    Pick<TaskTypeOptions, 'permission' | 'result'>;
   handler: TaskHandler;
 }
 

@@ -8,8 +8,10 @@ export interface TaskTypeOptions {
   /** `<area>.<action>`, e.g. `users.import`: what clients send as `type`. */
   name: string;
   queue: TaskQueueName;
-  /** class-validator DTO of the payload. */
+  /** class-validator DTO of the payload (with @ApiProperty fields: it is documented). */
   payload: Type<object>;
+  /** A class describing the result, for the OpenAPI document (optional). */
+  result?: Type<object>;
   /** Who may submit it over HTTP; `null` = system only (submitting it is a 400). */
   permission: PermissionClass | null;
   /** Total attempts, with exponential backoff between them. Default 3. */
@@ -55,5 +57,12 @@ export abstract class TaskHandler<Payload extends object = object, Result extend
   file?(result: Result): { path: string; contentType: string } | undefined;
 }
 
-export const TaskType = (options: TaskTypeOptions): ClassDecorator =>
-  SetMetadata(TASK_TYPE_KEY, options);
+/** Every @TaskType declared in this process, for the OpenAPI document (see task-openapi.ts). */
+export const DECLARED_TASK_TYPES = new Set<TaskTypeOptions>();
+
+export const TaskType =
+  (options: TaskTypeOptions): ClassDecorator =>
+  (target) => {
+    DECLARED_TASK_TYPES.add(options);
+    SetMetadata(TASK_TYPE_KEY, options)(target);
+  };

@@ -15,7 +15,7 @@ import {
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
+  ApiForbiddenResponse,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -35,10 +35,15 @@ import { TasksService } from './tasks.service';
 
 const uuid = new UuidParamPipe();
 
-@ApiTags('tasks')
+/** The OpenAPI tag of these routes, with its description (listed by the app's document). */
+export const TASKS_API_TAG = {
+  name: 'tasks',
+  description: 'Background work: submit, follow (with waitMs), cancel, download results',
+};
+
+@ApiTags(TASKS_API_TAG.name)
 @Controller('tasks')
 @Permissions(IsAuthenticated)
-@ApiBadRequestResponse({ description: 'Invalid body, query or id (problem+json)' })
 export class TasksController {
   constructor(
     private readonly tasks: TasksService,
@@ -48,10 +53,19 @@ export class TasksController {
   @Post()
   @HttpCode(202)
   @ApiOperation({
-    summary: 'Submit a task; each type has its own permission and payload (see the tasks guide)',
+    summary: 'Submit a task',
+    description:
+      'Queues background work. `type` picks the task type; each has its own payload schema (see `SubmitTaskDto`) and permission. An unknown type, a system-only type or a bad payload is 400; a type the caller may not submit is 403. The answer is the queued Task, with `Location` pointing at it: poll it with `GET /tasks/{id}?waitMs=`.',
   })
-  @ApiAcceptedResponse({ type: TaskDto, description: 'Queued; Location points at the task' })
-  async submit(
+  @ApiAcceptedResponse({
+    type: TaskDto,
+    description: 'Queued',
+    headers: {
+      Location: { description: 'The URL of the task', schema: { type: 'string' } },
+    },
+  })
+  @ApiForbiddenResponse({ description: 'The task type’s permission refuses the caller' })
+  async submitTask(
     @Body() body: SubmitTaskDto,
     @CurrentUser() user: CurrentUser,
     @Req() request: Request,
@@ -64,19 +78,29 @@ export class TasksController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The caller's tasks, newest first (admins: ?all=true for everyone's)" })
+  @ApiOperation({
+    summary: "The caller's tasks, newest first",
+    description:
+      'A page of the caller’s tasks, newest first; admins pass `?all=true` for everyone’s (others: 403). Pass `nextCursor` as `?cursor=` for the next page.',
+  })
+  @ApiForbiddenResponse({ description: '?all=true by a caller who is not an admin' })
   @ApiOkResponse({ type: TaskPageDto })
-  list(@CurrentUser() user: CurrentUser, @Query() query: ListTasksQuery): Promise<TaskPageDto> {
+  listTasks(
+    @CurrentUser() user: CurrentUser,
+    @Query() query: ListTasksQuery,
+  ): Promise<TaskPageDto> {
     return this.tasks.list(user, query);
   }
 
   @Get(':id')
   @ApiOperation({
-    summary: 'One task; ?waitMs= holds the request until it finishes or the time is up',
+    summary: 'One task',
+    description:
+      '`?waitMs=` (0..30000) holds the request until the task finishes or the time is up, then answers its state: a cheap way to wait without polling. Another user’s task is a 404 (admins see all).',
   })
   @ApiOkResponse({ type: TaskDto })
   @ApiNotFoundResponse({ description: 'No such task, or not yours' })
-  get(
+  getTask(
     @Param('id', uuid) id: string,
     @Query() query: GetTaskQuery,
     @CurrentUser() user: CurrentUser,
@@ -85,21 +109,37 @@ export class TasksController {
   }
 
   @Delete(':id')
-  @ApiOperation({ summary: 'Cancel a queued task' })
+  @ApiOperation({
+    summary: 'Cancel a queued task',
+    description: 'Only a queued task can be cancelled; a running or finished one is 409 CONFLICT.',
+  })
   @ApiOkResponse({ type: TaskDto })
   @ApiConflictResponse({ description: 'The task is running or finished' })
   @ApiNotFoundResponse({ description: 'No such task, or not yours' })
-  cancel(@Param('id', uuid) id: string, @CurrentUser() user: CurrentUser): Promise<TaskDto> {
+  cancelTask(@Param('id', uuid) id: string, @CurrentUser() user: CurrentUser): Promise<TaskDto> {
     return this.tasks.cancel(id, user);
   }
 
   @Get(':id/download')
-  @ApiOperation({ summary: 'The file a finished task produced (e.g. the CSV of users.export)' })
+  @ApiOperation({
+    summary: 'The file a finished task produced',
+    description:
+      'Streams the file of a succeeded task (e.g. the CSV of users.export) with its content type. Not succeeded yet: 409.',
+  })
   @ApiProduces('text/csv', 'application/octet-stream')
-  @ApiOkResponse({ description: 'The file, streamed' })
+  @ApiOkResponse({
+    description: 'The file, streamed',
+    schema: { type: 'string', format: 'binary' },
+    headers: {
+      'Content-Disposition': {
+        description: 'attachment; filename="…"',
+        schema: { type: 'string' },
+      },
+    },
+  })
   @ApiConflictResponse({ description: 'The task has not succeeded' })
   @ApiNotFoundResponse({ description: 'No such task or file' })
-  async download(
+  async downloadTaskResult(
     @Param('id', uuid) id: string,
     @CurrentUser() user: CurrentUser,
   ): Promise<StreamableFile> {

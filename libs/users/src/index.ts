@@ -15,6 +15,7 @@ export {
   type ExportRow,
   type ImportRow,
 } from './users-bulk.service';
+export { USERS_API_TAG } from './users.controller';
 export { UsersModule } from './users.module';
 export { UsersService, type UserIdentity } from './users.service';
 export { userCacheTag } from './user-cache-tag';

@@ -11,7 +11,6 @@ import {
   Req,
 } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -19,7 +18,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { CacheResponse } from '@girder/cache';
 import { UuidParamPipe } from '@girder/http';
@@ -36,10 +34,15 @@ import { UsersService } from './users.service';
 
 const uuid = new UuidParamPipe();
 
-@ApiTags('users')
+/** The OpenAPI tag of these routes, with its description (listed by the app's document). */
+export const USERS_API_TAG = {
+  name: 'users',
+  description: 'The caller’s own account, and user administration (admins)',
+};
+
+@ApiTags(USERS_API_TAG.name)
 @Controller('users')
 @Permissions(IsAdmin)
-@ApiBadRequestResponse({ description: 'Invalid body, query or id (problem+json)' })
 export class UsersController {
   constructor(
     private readonly users: UsersService,
@@ -49,22 +52,23 @@ export class UsersController {
   @Get('me')
   @Permissions(IsAuthenticated)
   @CacheResponse({ scope: 'user', tags: ({ user }) => (user ? [userCacheTag(user.id)] : []) })
-  @ApiOperation({ summary: 'The caller' })
+  @ApiOperation({
+    summary: 'The caller',
+    description: 'The authenticated user. May come from the response cache (X-Cache); never stale.',
+  })
   @ApiOkResponse({ type: UserDto })
-  me(@CurrentUser() user: CurrentUser): Promise<UserDto> {
+  getMe(@CurrentUser() user: CurrentUser): Promise<UserDto> {
     return this.users.get(user.id);
   }
 
   @Patch('me')
   @Permissions(IsAuthenticated)
   @ApiOperation({
-    summary:
-      'Change own name or password (a new password needs currentPassword and ends every other session)',
+    summary: 'Change own name or password',
+    description:
+      'A new password needs `currentPassword` (wrong: 400 on that field; every attempt counts against the login limit per user and IP, then 429). It ends every other session of the user at once; the caller’s session stays valid. Role and isActive cannot be changed here.',
   })
   @ApiOkResponse({ type: UserDto })
-  @ApiTooManyRequestsResponse({
-    description: 'RATE_LIMITED: currentPassword attempts count against the login limit',
-  })
   async updateMe(
     @CurrentUser() user: CurrentUser,
     @Body() body: UpdateMeDto,
@@ -77,50 +81,66 @@ export class UsersController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List users, newest first (keyset pagination)' })
+  @ApiOperation({
+    summary: 'List users, newest first (keyset pagination)',
+    description:
+      'A page of users, newest first (ties by id). Pass `nextCursor` as `?cursor=` for the next page; null on the last. `?email=` is an exact match (normalised like stored emails), `?role=` filters by role.',
+  })
   @ApiOkResponse({ type: UserPageDto })
-  list(@Query() query: ListUsersQuery): Promise<UserPageDto> {
+  listUsers(@Query() query: ListUsersQuery): Promise<UserPageDto> {
     return this.users.list(query);
   }
 
   @Post()
-  @ApiOperation({ summary: 'Create a user' })
+  @ApiOperation({
+    summary: 'Create a user',
+    description: 'Admins create users of either role. A taken email is 409 EMAIL_TAKEN.',
+  })
   @ApiCreatedResponse({ type: UserDto })
   @ApiConflictResponse({ description: 'EMAIL_TAKEN' })
-  create(@Body() body: CreateUserDto): Promise<UserDto> {
+  createUser(@Body() body: CreateUserDto): Promise<UserDto> {
     return this.users.create(body);
   }
 
   @Get(':id')
   @CacheResponse({ scope: 'public', tags: ({ params }) => [userCacheTag(params.id)] })
-  @ApiOperation({ summary: 'One user' })
+  @ApiOperation({
+    summary: 'One user',
+    description:
+      'May come from the response cache (X-Cache); every write to the user invalidates it.',
+  })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ description: 'No such user' })
-  get(@Param('id', uuid) id: string): Promise<UserDto> {
+  getUser(@Param('id', uuid) id: string): Promise<UserDto> {
     return this.users.get(id);
   }
 
   @Patch(':id')
   @ApiOperation({
-    summary:
-      'Change name, role, isActive or password (deactivation, demotion and a new password revoke every session at once)',
+    summary: 'Change name, role, isActive or password',
+    description:
+      'Deactivation, demotion and a new password revoke every session of the user at once. The last active admin cannot be demoted or deactivated (409 LAST_ADMIN).',
   })
   @ApiConflictResponse({
     description: 'LAST_ADMIN: the last active admin cannot be demoted or deactivated',
   })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ description: 'No such user' })
-  update(@Param('id', uuid) id: string, @Body() body: UpdateUserDto): Promise<UserDto> {
+  updateUser(@Param('id', uuid) id: string, @Body() body: UpdateUserDto): Promise<UserDto> {
     return this.users.update(id, body);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a user and revoke their sessions' })
+  @ApiOperation({
+    summary: 'Delete a user and revoke their sessions',
+    description:
+      'A hard delete; the user’s tokens stop working at once. Not the last active admin (409 LAST_ADMIN).',
+  })
   @ApiConflictResponse({ description: 'LAST_ADMIN: the last active admin cannot be deleted' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'No such user' })
-  async delete(@Param('id', uuid) id: string): Promise<void> {
+  async deleteUser(@Param('id', uuid) id: string): Promise<void> {
     await this.users.delete(id);
   }
 }

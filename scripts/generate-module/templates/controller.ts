@@ -30,7 +30,10 @@ import { ${n.Plural}Service } from './${n.kebab}.service';
 
 const uuid = new UuidParamPipe();
 
-/** Any signed-in caller reads; admins write. Change a route's @Permissions to change that. */
+/**
+ * Any signed-in caller reads; admins write. Change a route's @Permissions to change that.
+ * Handler names are the API's operation ids (what generated clients call): keep them unique.
+ */
 @ApiTags('${n.kebab}')
 @Controller('${n.kebab}')
 @ApiBadRequestResponse({ description: 'Invalid body, query or id (problem+json)' })
@@ -41,7 +44,7 @@ export class ${n.Plural}Controller {
   @Permissions(IsAuthenticated)
   @ApiOperation({ summary: 'List ${n.words}s, newest first (keyset pagination)' })
   @ApiOkResponse({ type: ${n.Singular}PageDto })
-  list(@Query() query: List${n.Plural}Query): Promise<${n.Singular}PageDto> {
+  list${n.Plural}(@Query() query: List${n.Plural}Query): Promise<${n.Singular}PageDto> {
     return this.${n.plural}.list(query);
   }
 
@@ -50,7 +53,7 @@ export class ${n.Plural}Controller {
   @ApiOperation({ summary: 'One ${n.words}' })
   @ApiOkResponse({ type: ${n.Singular}Dto })
   @ApiNotFoundResponse({ description: 'No such ${n.words}' })
-  get(@Param('id', uuid) id: string): Promise<${n.Singular}Dto> {
+  get${n.Singular}(@Param('id', uuid) id: string): Promise<${n.Singular}Dto> {
     return this.${n.plural}.get(id);
   }
 
@@ -58,7 +61,7 @@ export class ${n.Plural}Controller {
   @Permissions(IsAdmin)
   @ApiOperation({ summary: 'Create a ${n.words}' })
   @ApiCreatedResponse({ type: ${n.Singular}Dto })
-  create(@Body() body: Create${n.Singular}Dto): Promise<${n.Singular}Dto> {
+  create${n.Singular}(@Body() body: Create${n.Singular}Dto): Promise<${n.Singular}Dto> {
     return this.${n.plural}.create(body);
   }
 
@@ -67,7 +70,7 @@ export class ${n.Plural}Controller {
   @ApiOperation({ summary: 'Change a ${n.words}' })
   @ApiOkResponse({ type: ${n.Singular}Dto })
   @ApiNotFoundResponse({ description: 'No such ${n.words}' })
-  update(@Param('id', uuid) id: string, @Body() body: Update${n.Singular}Dto): Promise<${n.Singular}Dto> {
+  update${n.Singular}(@Param('id', uuid) id: string, @Body() body: Update${n.Singular}Dto): Promise<${n.Singular}Dto> {
     return this.${n.plural}.update(id, body);
   }
 
@@ -77,7 +80,7 @@ export class ${n.Plural}Controller {
   @ApiOperation({ summary: 'Delete a ${n.words}' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'No such ${n.words}' })
-  async delete(@Param('id', uuid) id: string): Promise<void> {
+  async delete${n.Singular}(@Param('id', uuid) id: string): Promise<void> {
     await this.${n.plural}.delete(id);
   }
 }

@@ -7,19 +7,23 @@ export class RegisterDto extends PickType(CreateUserDto, ['email', 'password', '
 
 /** Deliberately loose: any malformed credential is the same 401 as a wrong one. */
 export class LoginDto {
-  @ApiProperty({ example: 'ada@example.com' })
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
   @IsString()
   @MaxLength(254)
   email!: string;
 
-  @ApiProperty({ format: 'password' })
+  @ApiProperty({ format: 'password', example: 'correct-horse-battery', maxLength: 128 })
   @IsString()
   @MaxLength(128)
   password!: string;
 }
 
 export class RefreshDto {
-  @ApiProperty({ description: 'The refreshToken of the last Session; each works once' })
+  @ApiProperty({
+    description: 'The refreshToken of the last Session; each works once',
+    example: 'Jb3kZ8m1Jq2QpWc0c5dFz2rYH0aK9x1U4vS6tL8nE7o',
+    maxLength: 200,
+  })
   @IsString()
   @MaxLength(200)
   refreshToken!: string;
@@ -35,7 +39,12 @@ export class SessionDto {
   @ApiProperty({ enum: ['Bearer'] })
   tokenType!: 'Bearer';
 
-  @ApiProperty({ description: 'Seconds until the access token expires', example: 900 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    description: 'Seconds until the access token expires',
+    example: 900,
+  })
   expiresIn!: number;
 
   @ApiProperty({ type: UserDto })

@@ -14,10 +14,7 @@ import { PageQuery } from '@girder/http';
 import { TASK_STATUSES, type Task, type TaskStatus } from '../task.entity';
 
 export class SubmitTaskDto {
-  @ApiProperty({
-    example: 'users.export',
-    description: 'users.import, users.export, reports.signups',
-  })
+  @ApiProperty({ example: 'users.export', description: 'The task type (see the oneOf below)' })
   @IsString()
   @MaxLength(100)
   type!: string;
@@ -26,7 +23,7 @@ export class SubmitTaskDto {
     type: 'object',
     additionalProperties: true,
     example: {},
-    description: 'Validated against the type',
+    description: 'Validated against the type’s payload schema',
   })
   @IsObject()
   payload!: Record<string, unknown>;
@@ -42,7 +39,7 @@ export class TaskDto {
   @ApiProperty({ enum: TASK_STATUSES })
   status!: TaskStatus;
 
-  @ApiProperty({ minimum: 0, maximum: 100 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 100 })
   progress!: number;
 
   @ApiProperty({ type: 'object', additionalProperties: true })
@@ -54,7 +51,7 @@ export class TaskDto {
   @ApiProperty({ type: String, nullable: true })
   error!: string | null;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Attempts started so far' })
   attempts!: number;
 
   @ApiProperty({ format: 'date-time' })
@@ -103,8 +100,10 @@ export class ListTasksQuery extends PageQuery {
 
 export class GetTaskQuery {
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: 30_000,
+    default: 0,
     description: 'Hold the request until the task finishes, at most this long (ms)',
   })
   @IsOptional()

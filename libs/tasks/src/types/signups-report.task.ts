@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsAdmin } from '@girder/permissions';
 import { UsersBulkService, type DailyCount } from '@girder/users';
 import { Matches } from 'class-validator';
@@ -8,15 +9,33 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_DAYS = 366;
 
 export class SignupsReportPayload {
+  @ApiProperty({ format: 'date', example: '2026-11-01', description: 'First UTC day' })
   @Matches(DATE, { message: 'from must be a date (YYYY-MM-DD)' })
   from!: string;
 
+  @ApiProperty({
+    format: 'date',
+    example: '2026-11-30',
+    description: `Last UTC day (at most ${MAX_DAYS} days after from)`,
+  })
   @Matches(DATE, { message: 'to must be a date (YYYY-MM-DD)' })
   to!: string;
 }
 
-export interface SignupsReportResult {
-  days: DailyCount[];
+class SignupsDay implements DailyCount {
+  @ApiProperty({ format: 'date', example: '2026-11-01' })
+  date!: string;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 12 })
+  count!: number;
+}
+
+export class SignupsReportResult {
+  @ApiProperty({
+    type: [SignupsDay],
+    description: 'Every day of the range, days without signups as 0',
+  })
+  days!: DailyCount[];
 }
 
 function parseDay(value: string): number {
@@ -30,6 +49,7 @@ function parseDay(value: string): number {
   name: 'reports.signups',
   queue: 'reports',
   payload: SignupsReportPayload,
+  result: SignupsReportResult,
   permission: IsAdmin,
 })
 export class SignupsReportTask extends TaskHandler<SignupsReportPayload, SignupsReportResult> {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsAdmin } from '@girder/permissions';
 import { UsersBulkService } from '@girder/users';
 import { createWriteStream } from 'node:fs';
@@ -9,11 +10,18 @@ import { TaskStorage } from '../task-storage';
 import { TaskHandler, TaskType, type TaskContext } from '../task-type';
 import { csvLine } from './csv';
 
+/** No options: every user is exported. */
 export class UsersExportPayload {}
 
-export interface UsersExportResult {
-  rows: number;
-  file: string;
+export class UsersExportResult {
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Users written' })
+  rows!: number;
+
+  @ApiProperty({
+    example: 'users-0b7c6f2e.csv',
+    description: 'Download it with GET /tasks/{id}/download',
+  })
+  file!: string;
 }
 
 const HEADER = ['id', 'email', 'name', 'role', 'isActive', 'createdAt'];
@@ -24,6 +32,7 @@ const HEADER = ['id', 'email', 'name', 'role', 'isActive', 'createdAt'];
   name: 'users.export',
   queue: 'users',
   payload: UsersExportPayload,
+  result: UsersExportResult,
   permission: IsAdmin,
 })
 export class UsersExportTask extends TaskHandler<UsersExportPayload, UsersExportResult> {

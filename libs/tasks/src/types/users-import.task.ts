@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { Propagation, runInTransaction } from '@girder/database';
 import { Secret } from '@girder/logging';
 import { IsAdmin } from '@girder/permissions';
@@ -14,16 +15,38 @@ const BATCH_SIZE = 100;
 
 export class UsersImportPayload {
   /** Header `email,name,password[,role]`, then up to 10,000 rows. Holds passwords. */
+  @ApiProperty({
+    description: `CSV with the header email,name,password[,role], then up to ${MAX_IMPORT_ROWS} rows. Its passwords never reach logs or queue data.`,
+    example: 'email,name,password,role\nada@example.com,Ada Lovelace,correct-horse-battery,user',
+    maxLength: 4_000_000,
+  })
   @Secret()
   @IsString()
   @MaxLength(4_000_000)
   csv!: string;
 }
 
-export interface UsersImportResult {
-  created: number;
-  skipped: number;
-  errors: Array<{ line: number; message: string }>;
+class ImportLineError {
+  @ApiProperty({ type: 'integer', minimum: 2, description: 'CSV line (the header is line 1)' })
+  line!: number;
+
+  @ApiProperty({ example: 'email must be an email' })
+  message!: string;
+}
+
+export class UsersImportResult {
+  @ApiProperty({ type: 'integer', minimum: 0 })
+  created!: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Rows whose email was taken or repeated',
+  })
+  skipped!: number;
+
+  @ApiProperty({ type: [ImportLineError] })
+  errors!: ImportLineError[];
 }
 
 interface ImportCheckpoint extends UsersImportResult {
@@ -59,6 +82,7 @@ function checkRow(record: Record<string, string | undefined>): { row?: ImportRow
   name: 'users.import',
   queue: 'users',
   payload: UsersImportPayload,
+  result: UsersImportResult,
   permission: IsAdmin,
   timeoutMs: 30 * 60_000,
   secretPayload: true,

@@ -15,7 +15,7 @@ const optionality = (required: boolean | undefined): PropertyDecorator[] =>
 
 export const EmailField = () =>
   applyDecorators(
-    ApiProperty({ example: 'ada@example.com', maxLength: 254 }),
+    ApiProperty({ example: 'ada@example.com', format: 'email', maxLength: 254 }),
     Transform(({ value }: { value: unknown }) =>
       typeof value === 'string' ? normaliseEmail(value) : value,
     ),
@@ -29,6 +29,7 @@ export const PasswordField = (options: { required?: boolean } = {}) =>
       minLength: 8,
       maxLength: 128,
       format: 'password',
+      example: 'correct-horse-battery',
       required: options.required ?? true,
     }),
     ...optionality(options.required),

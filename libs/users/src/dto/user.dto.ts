@@ -7,7 +7,7 @@ export class UserDto {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
-  @ApiProperty({ example: 'ada@example.com' })
+  @ApiProperty({ example: 'ada@example.com', format: 'email' })
   email!: string;
 
   @ApiProperty({ example: 'Ada Lovelace' })
