@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
+import { OutageLog } from '@girder/logging';
 import { CacheStore } from './cache-store';
 
 export interface CacheEntryOptions {
@@ -20,10 +21,13 @@ export const prefixTag = (prefix: string): string => `prefix:${prefix}`;
  */
 @Injectable()
 export class CacheService {
-  private readonly logger = new Logger('Cache');
+  private readonly outage = new OutageLog(
+    new Logger('Cache'),
+    'Cache (bypassed meanwhile)',
+    'warn',
+  );
   private readonly defaultTtlSeconds: number;
   private readonly enabled: boolean;
-  private available = true;
 
   constructor(
     private readonly store: CacheStore,
@@ -68,16 +72,10 @@ export class CacheService {
     if (!this.enabled) return undefined;
     try {
       const result = await operation();
-      if (!this.available) {
-        this.available = true;
-        this.logger.log('Cache available again');
-      }
+      this.outage.up();
       return result;
     } catch (error) {
-      if (this.available) {
-        this.available = false;
-        this.logger.warn(`Cache unavailable, bypassing it: ${(error as Error).message}`);
-      }
+      this.outage.down(error);
       return undefined;
     }
   }

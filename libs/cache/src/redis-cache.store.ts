@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
-import { createRedisClient } from '@girder/redis';
+import { RedisKeys, createRedisClient } from '@girder/redis';
 import { createCache, type Cache } from 'cache-manager';
 import type Redis from 'ioredis';
 import { Keyv } from 'keyv';
@@ -27,9 +27,8 @@ export class RedisCacheStore extends CacheStore implements OnModuleInit, OnAppli
   private readonly cache: Cache;
   private readonly tagPrefix: string;
 
-  constructor(config: AppConfig) {
+  constructor(config: AppConfig, keys: RedisKeys) {
     super();
-    const prefix = config.get('REDIS_KEY_PREFIX');
     this.client = createRedisClient(
       config.get('CACHE_REDIS_URL') ?? config.get('REDIS_URL'),
       'girder-cache',
@@ -39,12 +38,12 @@ export class RedisCacheStore extends CacheStore implements OnModuleInit, OnAppli
     this.client.on('error', () => undefined); // CacheService reports outages, once.
     const keyv = new Keyv({
       store: new IoRedisKeyvStore(this.client),
-      namespace: `${prefix}:cache`,
+      namespace: keys.key('cache'),
       throwOnErrors: true,
       useKeyPrefix: true,
     });
     this.cache = createCache({ stores: [keyv] });
-    this.tagPrefix = `${prefix}:cache-tag:`;
+    this.tagPrefix = keys.areaPrefix('cache-tag');
   }
 
   async onModuleInit(): Promise<void> {

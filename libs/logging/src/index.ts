@@ -1,4 +1,5 @@
 export { LoggingModule, buildPinoHttpOptions } from './logging.module';
+export { OUTAGE_REMINDER_MS, OutageLog, type OutageLogger } from './outage-log';
 export { REDACTED, SECRET_KEYS, Secret, redactSecrets } from './redact-secrets';
 export { resolveRequestId } from './request-id';
 export { requestIdMiddleware } from './request-id.middleware';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { AppConfig } from '@girder/config';
-import { FAIL_FAST_REDIS_OPTIONS } from '@girder/redis';
+import { FAIL_FAST_REDIS_OPTIONS, RedisKeys } from '@girder/redis';
 
 /**
  * The throttler's counters in Redis, shared by every API process. Its keys start with
@@ -11,11 +11,11 @@ import { FAIL_FAST_REDIS_OPTIONS } from '@girder/redis';
  */
 @Injectable()
 export class RateLimitStorage extends ThrottlerStorageRedisService {
-  constructor(config: AppConfig) {
+  constructor(config: AppConfig, keys: RedisKeys) {
     super(config.get('REDIS_URL'), {
       ...FAIL_FAST_REDIS_OPTIONS,
       connectionName: 'girder-throttle',
-      keyPrefix: `${config.get('REDIS_KEY_PREFIX')}:throttle:`,
+      keyPrefix: keys.areaPrefix('throttle'),
     });
     this.redis.on('error', () => undefined); // RateLimitGuard reports outages.
   }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
 import { ProblemException } from '@girder/errors';
+import { OutageLog } from '@girder/logging';
 import type { Response } from 'express';
 
 /**
@@ -11,8 +12,7 @@ import type { Response } from 'express';
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
-  private readonly outageLog = new Logger('RateLimit');
-  private storageDown = false;
+  private readonly outage = new OutageLog(new Logger('RateLimit'), 'Rate limit counters');
 
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
     const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = request;
@@ -23,12 +23,9 @@ export class RateLimitGuard extends ThrottlerGuard {
     let state: Awaited<ReturnType<typeof this.storageService.increment>>;
     try {
       state = await this.storageService.increment(key, ttl, limit, blockDuration, name);
-      this.storageDown = false;
+      this.outage.up();
     } catch (error) {
-      if (!this.storageDown) {
-        this.storageDown = true;
-        this.outageLog.error(`Rate limit counters unreachable: ${(error as Error).message}`);
-      }
+      this.outage.down(error);
       throw new ProblemException(
         'SERVICE_UNAVAILABLE',
         'Rate limiting is unavailable; retry shortly.',

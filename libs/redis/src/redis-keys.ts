@@ -2,10 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
 
 /**
- * Builds namespaced Redis keys: `<REDIS_KEY_PREFIX>:<area>:<parts…>`. Every Girder feature
- * that writes to Redis goes through this, so a deployment (or an e2e run) owns exactly the
- * keys under its prefix and can remove them without touching anything else.
+ * `<prefix>:<area>:<parts…>`: the one spelling of every Redis key Girder writes, so a
+ * deployment (or an e2e run) owns exactly the keys under its REDIS_KEY_PREFIX and can remove
+ * them without touching anything else. Areas in use: `auth`, `cache`, `cache-tag`,
+ * `throttle`, `queue`.
  */
+export function redisKey(prefix: string, area: string, ...parts: Array<string | number>): string {
+  return [prefix, area, ...parts].join(':');
+}
+
+/** `redisKey` with the configured REDIS_KEY_PREFIX, for injection. */
 @Injectable()
 export class RedisKeys {
   readonly prefix: string;
@@ -15,6 +21,11 @@ export class RedisKeys {
   }
 
   key(area: string, ...parts: Array<string | number>): string {
-    return [this.prefix, area, ...parts].join(':');
+    return redisKey(this.prefix, area, ...parts);
+  }
+
+  /** The prefix of an area's keys, with the trailing `:` (for clients that take a key prefix). */
+  areaPrefix(area: string): string {
+    return `${redisKey(this.prefix, area)}:`;
   }
 }

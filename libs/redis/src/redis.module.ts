@@ -1,5 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
+import { OutageLog } from '@girder/logging';
 import Redis from 'ioredis';
 import { createRedisClient } from './redis-connection';
 import { REDIS_CLIENT } from './redis.constants';
@@ -36,16 +37,9 @@ class RedisClientCloser implements OnApplicationShutdown {
       useFactory: (config: AppConfig) => {
         const client = createRedisClient(config.get('REDIS_URL'), 'girder');
         // Without a listener, ioredis prints every reconnection error as unhandled.
-        const logger = new Logger('Redis');
-        let reported = false;
-        client.on('error', (error: Error) => {
-          if (!reported) logger.error(`Redis connection error: ${error.message}`);
-          reported = true;
-        });
-        client.on('ready', () => {
-          if (reported) logger.log('Redis connection restored');
-          reported = false;
-        });
+        const outage = new OutageLog(new Logger('Redis'), 'Redis');
+        client.on('error', (error: Error) => outage.down(error));
+        client.on('ready', () => outage.up());
         return client;
       },
     },

@@ -2,7 +2,7 @@ export { GetTaskQuery, ListTasksQuery, SubmitTaskDto, TaskDto, TaskPageDto } fro
 export { Mailer, type OutgoingMail, type SentMail } from './mailer';
 export { CreateTasks1795410000000 } from './migrations/1795410000000-CreateTasks';
 export { SIGNUPS_SCHEDULER_ID, SignupsReportSchedule } from './signups-schedule';
-export { TASK_QUEUES, queueKeyPrefix, type TaskQueueName } from './task-queues';
+export { TASK_QUEUES, type TaskQueueName } from './task-queues';
 export { taskTypesOpenApi } from './task-openapi';
 export { TASKS_API_TAG } from './tasks.controller';
 export { TaskQueues } from './task-queues.service';

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@girder/config';
 import type { QueueOptions } from 'bullmq';
-import { queueKeyPrefix } from './task-queues';
+import { redisKey } from '@girder/redis';
 
 /** Connection and key prefix shared by every queue, worker and queue-events client. */
 export function queueConnectionOptions(
@@ -9,6 +9,7 @@ export function queueConnectionOptions(
   return {
     // BullMQ workers need maxRetriesPerRequest: null (blocking commands must wait, not fail).
     connection: { url: config.get('REDIS_URL'), maxRetriesPerRequest: null },
-    prefix: queueKeyPrefix(config.get('REDIS_KEY_PREFIX')),
+    // BullMQ appends `:<queue>:<key>` itself.
+    prefix: redisKey(config.get('REDIS_KEY_PREFIX'), 'queue'),
   };
 }

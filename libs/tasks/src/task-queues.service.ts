@@ -2,10 +2,10 @@ import { Injectable, Logger, OnApplicationShutdown, type Provider } from '@nestj
 import { getQueueToken } from '@nestjs/bullmq';
 import { AppConfig } from '@girder/config';
 import { ReadinessService, RedisHealthIndicator } from '@girder/health';
+import { OutageLog } from '@girder/logging';
 import { Queue } from 'bullmq';
 import { queueConnectionOptions } from './queue-connection';
 import { TASK_QUEUES, type TaskQueueName } from './task-queues';
-import { ThrottledErrorLog } from './throttled-error-log';
 
 /**
  * The BullMQ queues by name, created here rather than by `BullModule.registerQueue` so their
@@ -15,7 +15,7 @@ import { ThrottledErrorLog } from './throttled-error-log';
 @Injectable()
 export class TaskQueues implements OnApplicationShutdown {
   private readonly logger = new Logger('TaskQueues');
-  private readonly errors = new ThrottledErrorLog(this.logger);
+  private readonly outage = new OutageLog(this.logger, 'The task queues’ Redis');
   private readonly queues = new Map<TaskQueueName, Queue>();
 
   constructor(
@@ -40,7 +40,7 @@ export class TaskQueues implements OnApplicationShutdown {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue(name, queueConnectionOptions(this.config));
-      queue.on('error', (error) => this.errors.log(`Queue ${name}: ${error.message}`));
+      queue.on('error', (error) => this.outage.down(`queue ${name}: ${error.message}`));
       this.queues.set(name, queue);
     }
     return queue;

@@ -6,7 +6,3 @@ export const TASK_QUEUES = ['users', 'reports', 'email'] as const;
 /** A queue name: lower-case letters, digits and dashes (BullMQ forbids `:`). */
 export type TaskQueueName = string;
 export const QUEUE_NAME = /^[a-z][a-z0-9-]{0,63}$/;
-
-export function queueKeyPrefix(redisKeyPrefix: string): string {
-  return `${redisKeyPrefix}:queue`;
-}

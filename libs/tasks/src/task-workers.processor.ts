@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
+import { OutageLog } from '@girder/logging';
 import { Worker } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queueConnectionOptions } from './queue-connection';
-import { ThrottledErrorLog } from './throttled-error-log';
 import { TaskRegistry } from './task-registry';
 import { TaskRunner, type TaskJobData } from './task-runner';
 
@@ -22,7 +22,7 @@ const IDLE_CLOSE_MS = 1_000;
 @Injectable()
 export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TaskWorkers');
-  private readonly errors = new ThrottledErrorLog(this.logger);
+  private readonly outage = new OutageLog(this.logger, 'The workers’ Redis');
   private readonly workers: Worker[] = [];
   private readonly shutdown = new AbortController();
   private active = 0;
@@ -55,7 +55,8 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
           maxStalledCount: 2,
         },
       );
-      worker.on('error', (error) => this.errors.log(`Worker ${queue}: ${error.message}`));
+      worker.on('error', (error) => this.outage.down(`worker ${queue}: ${error.message}`));
+      worker.on('ready', () => this.outage.up());
       this.workers.push(worker);
     }
     this.logger.log(`Processing queues ${queues.join(', ')} with concurrency ${concurrency}`);
