@@ -109,7 +109,7 @@ describe('HTTP contract: request ids, timing and problem+json', () => {
   describe('problem+json', () => {
     it('unknown route → 404 NOT_FOUND with the request id in the body', async () => {
       const response = await http()
-        .get('/api/v1/does-not-exist')
+        .get('/api/v1/does-not-exist?token=secret-in-query')
         .set('X-Request-ID', 'req-404')
         .expect(404);
       expect(response.headers['content-type']).toMatch(PROBLEM);
@@ -118,6 +118,7 @@ describe('HTTP contract: request ids, timing and problem+json', () => {
         title: 'Not found',
         status: 404,
         detail: expect.any(String),
+        // The path only: the query string is not echoed back.
         instance: '/api/v1/does-not-exist',
         code: 'NOT_FOUND',
         requestId: 'req-404',

@@ -62,7 +62,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       title: PROBLEM_CODES[problem.code].title,
       status: problem.status,
       detail: problem.detail,
-      instance: request.originalUrl ?? request.url,
+      // The path only: the query string may hold anything a client sent.
+      instance: (request.originalUrl ?? request.url).split('?')[0],
       code: problem.code,
       requestId: String(request.id ?? response.getHeader('X-Request-ID') ?? ''),
       ...(problem.errors ? { errors: problem.errors } : {}),
