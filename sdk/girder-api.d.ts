@@ -530,32 +530,8 @@ export interface components {
         };
         /** @description A task submission: `type` decides the schema of `payload`. */
         SubmitTaskDto: components["schemas"]["ReportsSignupsSubmission"] | components["schemas"]["UsersExportSubmission"] | components["schemas"]["UsersImportSubmission"];
-        TaskDto: {
-            /** Format: uuid */
-            id: string;
-            /**
-             * @example users.export
-             * @enum {string}
-             */
-            type: "email.welcome" | "reports.signups" | "users.export" | "users.import";
-            /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
-            progress: number;
-            payload: {
-                [key: string]: unknown;
-            };
-            /** @description The outcome once succeeded (its schema depends on `type`); else null */
-            result: (components["schemas"]["SignupsReportResult"] | components["schemas"]["UsersExportResult"] | components["schemas"]["UsersImportResult"]) | null;
-            error: string | null;
-            /** @description Attempts started so far */
-            attempts: number;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            startedAt: string | null;
-            /** Format: date-time */
-            finishedAt: string | null;
-        };
+        /** @description A task: the API’s view of one background job. `type` decides `result`. */
+        TaskDto: components["schemas"]["EmailWelcomeTask"] | components["schemas"]["ReportsSignupsTask"] | components["schemas"]["UsersExportTask"] | components["schemas"]["UsersImportTask"];
         TaskPageDto: {
             items: components["schemas"]["TaskDto"][];
             nextCursor: string | null;
@@ -687,6 +663,79 @@ export interface components {
              */
             type: "users.import";
             payload: components["schemas"]["UsersImportPayload"];
+        };
+        TaskBase: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            progress: number;
+            payload: {
+                [key: string]: unknown;
+            };
+            error: string | null;
+            /** @description Attempts started so far */
+            attempts: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+        };
+        /** @description A email.welcome task. */
+        EmailWelcomeTask: components["schemas"]["TaskBase"] & {
+            /** @enum {string} */
+            type: "email.welcome";
+            /** @description The outcome once succeeded; else null */
+            result: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "email.welcome";
+        };
+        /** @description A reports.signups task. */
+        ReportsSignupsTask: components["schemas"]["TaskBase"] & {
+            /** @enum {string} */
+            type: "reports.signups";
+            /** @description The outcome once succeeded; else null */
+            result: components["schemas"]["SignupsReportResult"] | null;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "reports.signups";
+        };
+        /** @description A users.export task. */
+        UsersExportTask: components["schemas"]["TaskBase"] & {
+            /** @enum {string} */
+            type: "users.export";
+            /** @description The outcome once succeeded; else null */
+            result: components["schemas"]["UsersExportResult"] | null;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "users.export";
+        };
+        /** @description A users.import task. */
+        UsersImportTask: components["schemas"]["TaskBase"] & {
+            /** @enum {string} */
+            type: "users.import";
+            /** @description The outcome once succeeded; else null */
+            result: components["schemas"]["UsersImportResult"] | null;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "users.import";
         };
     };
     responses: {

@@ -28,12 +28,9 @@ const TASK_STATUSES: Record<TaskStatus, true> = {
   cancelled: true,
 };
 
-/**
- * `result` is one of the result schemas, not tied to `type` in the document: narrow it by
- * its shape.
- */
+/** A task is a union discriminated by `type`: checking it narrows `result` to that type's. */
 function exportedRows(task: Task): number | null {
-  return task.result !== null && 'rows' in task.result ? task.result.rows : null;
+  return task.type === 'users.export' && task.result !== null ? task.result.rows : null;
 }
 
 const ROOT = resolve(__dirname, '../..');

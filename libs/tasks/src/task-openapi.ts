@@ -52,21 +52,54 @@ export function taskTypesOpenApi(): Pick<OpenApiOptions, 'extraModels' | 'enhanc
           oneOf: submittable.map((type) => ref(submissionName(type.name))),
           discriminator: { propertyName: 'type', mapping },
         };
-        const task = schemas.TaskDto;
-        if (task?.properties) {
-          task.properties.type = {
-            type: 'string',
-            enum: types().map((type) => type.name),
-            example: 'users.export',
+        // TaskDto becomes one schema per type (the common fields, its `type` constant and its
+        // result schema), so a client narrows `result` by checking `type`.
+        const base = schemas.TaskDto;
+        if (!base?.properties) return;
+        const common = Object.fromEntries(
+          Object.entries(base.properties).filter(([name]) => name !== 'type' && name !== 'result'),
+        );
+        schemas.TaskBase = {
+          ...base,
+          properties: common,
+          required: (base.required ?? []).filter((name) => name !== 'type' && name !== 'result'),
+        };
+        const taskMapping: Record<string, string> = {};
+        for (const type of types()) {
+          const name = submissionName(type.name).replace(/Submission$/, 'Task');
+          schemas[name] = {
+            description: `A ${type.name} task.`,
+            allOf: [
+              ref('TaskBase'),
+              {
+                type: 'object',
+                required: ['type', 'result'],
+                properties: {
+                  type: { type: 'string', enum: [type.name] },
+                  result: type.result
+                    ? {
+                        type: 'object',
+                        nullable: true,
+                        description: 'The outcome once succeeded; else null',
+                        allOf: [ref(type.result.name)],
+                      }
+                    : {
+                        type: 'object',
+                        nullable: true,
+                        additionalProperties: true,
+                        description: 'The outcome once succeeded; else null',
+                      },
+                },
+              },
+            ],
           };
-          const results = types().flatMap((type) => (type.result ? [ref(type.result.name)] : []));
-          task.properties.result = {
-            type: 'object',
-            nullable: true,
-            description: 'The outcome once succeeded (its schema depends on `type`); else null',
-            oneOf: results,
-          };
+          taskMapping[type.name] = `#/components/schemas/${name}`;
         }
+        schemas.TaskDto = {
+          description: 'A task: the API’s view of one background job. `type` decides `result`.',
+          oneOf: Object.values(taskMapping).map(($ref) => ({ $ref })),
+          discriminator: { propertyName: 'type', mapping: taskMapping },
+        };
       },
     ],
   };
