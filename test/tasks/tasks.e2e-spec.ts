@@ -1,8 +1,8 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Propagation, runInTransaction } from '@girder/database';
-import { SIGNUPS_SCHEDULER_ID, SignupsReportSchedule } from '@girder/tasks';
-import { UsersService } from '@girder/users';
+import { TaskSchedules } from '@girder/tasks';
+import { SIGNUPS_SCHEDULER_ID, UsersService } from '@girder/users';
 import type { Queue } from 'bullmq';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -197,8 +197,8 @@ describe('tasks (/api/v1/tasks) with a real worker', () => {
     it('is scheduled exactly once, however many workers boot', async () => {
       // A second worker on the same queues; closed in afterAll (see docs on @Transactional and several apps).
       secondWorker = await withEnv(ENV, () => createWorkerApp([TestTaskTypesModule]));
-      await worker.get(SignupsReportSchedule).registered;
-      await secondWorker.get(SignupsReportSchedule).registered;
+      await worker.get(TaskSchedules).registered;
+      await secondWorker.get(TaskSchedules).registered;
       const queue = worker.get<Queue>(getQueueToken('reports'), { strict: false });
       const schedulers = await queue.getJobSchedulers();
       expect(schedulers.map((scheduler) => scheduler.key)).toEqual([SIGNUPS_SCHEDULER_ID]);

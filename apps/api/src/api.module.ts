@@ -7,6 +7,7 @@ import { DatabaseModule } from '@girder/database';
 import { ErrorsModule } from '@girder/errors';
 import { HealthModule } from '@girder/health';
 import { LoggingModule } from '@girder/logging';
+import { MailModule } from '@girder/mail';
 import { MetricsModule } from '@girder/metrics';
 import { PermissionsModule } from '@girder/permissions';
 import { RateLimitModule } from '@girder/rate-limit';
@@ -28,9 +29,11 @@ import { UsersModule } from '@girder/users';
     EventEmitterModule.forRoot(),
     PermissionsModule.forRoot({ imports: [AuthModule], authenticator: JwtAuthenticator }),
     HealthModule.forApi(),
+    MailModule,
+    TasksModule.forApi(),
+    // Features.
     UsersModule.forApi(),
     AuthModule,
-    TasksModule.forApi(),
   ],
 })
 export class ApiModule {}

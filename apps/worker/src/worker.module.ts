@@ -5,11 +5,13 @@ import { ConfigModule } from '@girder/config';
 import { DatabaseModule } from '@girder/database';
 import { HealthModule } from '@girder/health';
 import { LoggingModule } from '@girder/logging';
+import { MailModule } from '@girder/mail';
 import { MetricsModule } from '@girder/metrics';
 import { RedisModule } from '@girder/redis';
 import { TasksModule } from '@girder/tasks';
+import { UsersModule } from '@girder/users';
 
-/** Composition root of the worker: the same libraries as the API, hosting the queue workers; no HTTP routes. */
+/** Composition root of the worker: the task engine's workers and the features' task types; no HTTP routes. */
 @Module({
   imports: [
     ConfigModule,
@@ -20,7 +22,10 @@ import { TasksModule } from '@girder/tasks';
     CacheModule,
     EventEmitterModule.forRoot(),
     HealthModule.forWorker(),
+    MailModule,
     TasksModule.forWorker(),
+    // Features: each brings its task types.
+    UsersModule.forWorker(),
   ],
 })
 export class WorkerModule {}

@@ -2,6 +2,7 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { ProblemException } from '@girder/errors';
 import { Authenticator, type CurrentUser, type RequestWithUser } from '@girder/permissions';
+import { UsersService } from '@girder/users';
 
 /** Runs the passport JWT strategy and turns its failures into problem responses. */
 class JwtPassportGuard extends AuthGuard('jwt') {
@@ -15,10 +16,23 @@ class JwtPassportGuard extends AuthGuard('jwt') {
   }
 }
 
-/** The `Authenticator` the permissions guard uses: bearer JWTs, checked for revocation. */
+/**
+ * The `Authenticator` the permissions guard uses: bearer JWTs, checked for revocation; and
+ * email + password through the users library for sign-ins without a token.
+ */
 @Injectable()
 export class JwtAuthenticator extends Authenticator {
   private readonly guard = new JwtPassportGuard();
+
+  constructor(private readonly users: UsersService) {
+    super();
+  }
+
+  async verifyPassword(email: string, password: string): Promise<CurrentUser | null> {
+    const user = await this.users.verifyCredentials(email, password);
+    // Not a session: nothing to revoke; callers re-check the password (the dashboard every 15 s).
+    return user ? { id: user.id, role: user.role, sessionId: 'password' } : null;
+  }
 
   async authenticate(context: ExecutionContext): Promise<CurrentUser | null> {
     const request = context

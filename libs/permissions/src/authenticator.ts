@@ -9,4 +9,11 @@ import type { CurrentUser } from './current-user';
  */
 export abstract class Authenticator {
   abstract authenticate(context: ExecutionContext): Promise<CurrentUser | null>;
+
+  /**
+   * Checks an email and password (for sign-ins outside the API's token flow, such as the queue
+   * dashboard's browser prompt). Null for wrong or unknown credentials and inactive users.
+   * The caller limits attempts (LoginAttemptLimiter).
+   */
+  abstract verifyPassword(email: string, password: string): Promise<CurrentUser | null>;
 }

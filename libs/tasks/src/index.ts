@@ -1,7 +1,7 @@
 export { GetTaskQuery, ListTasksQuery, SubmitTaskDto, TaskDto, TaskPageDto } from './dto/task.dto';
-export { Mailer, type OutgoingMail, type SentMail } from './mailer';
 export { CreateTasks1795410000000 } from './migrations/1795410000000-CreateTasks';
-export { SIGNUPS_SCHEDULER_ID, SignupsReportSchedule } from './signups-schedule';
+export { TaskSchedules } from './task-schedules';
+export { TaskStorage } from './task-storage';
 export { TASK_QUEUES, type TaskQueueName } from './task-queues';
 export { taskTypesOpenApi } from './task-openapi';
 export { TASKS_API_TAG } from './tasks.controller';
@@ -9,5 +9,5 @@ export { TaskQueues } from './task-queues.service';
 export { TaskRegistry } from './task-registry';
 export { TaskHandler, TaskType, type TaskContext, type TaskTypeOptions } from './task-type';
 export { Task, TASK_STATUSES, type TaskStatus } from './task.entity';
-export { TASK_TYPES, TasksModule } from './tasks.module';
+export { TasksModule } from './tasks.module';
 export { TasksService } from './tasks.service';

@@ -1,10 +1,8 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { ProblemException } from '@girder/errors';
 import { Authenticator, type CurrentUser } from '@girder/permissions';
 import { LoginAttemptLimiter } from '@girder/rate-limit';
-import { UsersService } from '@girder/users';
 import type { NextFunction, Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 
@@ -26,16 +24,7 @@ export class QueueDashboardAuthMiddleware implements NestMiddleware {
   constructor(
     private readonly authenticator: Authenticator,
     private readonly loginAttempts: LoginAttemptLimiter,
-    // bull-board builds this middleware in its own module, which does not import UsersModule.
-    private readonly moduleRef: ModuleRef,
   ) {}
-
-  private usersService?: UsersService;
-
-  private get users(): UsersService {
-    this.usersService ??= this.moduleRef.get(UsersService, { strict: false });
-    return this.usersService;
-  }
 
   async use(request: Request, response: Response, next: NextFunction): Promise<void> {
     const header = request.headers.authorization;
@@ -66,9 +55,8 @@ export class QueueDashboardAuthMiddleware implements NestMiddleware {
     if (separator < 0) return null;
     const email = decoded.slice(0, separator).trim().toLowerCase();
     await this.loginAttempts.hit(request.ip, email);
-    const found = await this.users.verifyCredentials(email, decoded.slice(separator + 1));
-    if (!found) return null;
-    const user: CurrentUser = { id: found.id, role: found.role, sessionId: 'dashboard' };
+    const user = await this.authenticator.verifyPassword(email, decoded.slice(separator + 1));
+    if (!user) return null;
     for (const [key, entry] of this.verified)
       if (entry.until <= Date.now()) this.verified.delete(key);
     this.verified.set(fingerprint, { user, until: Date.now() + BASIC_CACHE_MS });

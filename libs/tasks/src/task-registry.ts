@@ -4,8 +4,8 @@ import { QUEUE_NAME, TASK_QUEUES } from './task-queues';
 import { TASK_TYPE_KEY, TaskHandler, type TaskTypeOptions } from './task-type';
 
 export interface RegisteredTaskType {
-  options: Required<Omit<TaskTypeOptions, 'permission' | 'result'>> &
-    Pick<TaskTypeOptions, 'permission' | 'result'>;
+  options: Required<Omit<TaskTypeOptions, 'permission' | 'result' | 'schedule'>> &
+    Pick<TaskTypeOptions, 'permission' | 'result' | 'schedule'>;
   handler: TaskHandler;
 }
 
@@ -42,6 +42,10 @@ export class TaskRegistry implements OnModuleInit {
 
   get(name: string): RegisteredTaskType | undefined {
     return this.types.get(name);
+  }
+
+  all(): RegisteredTaskType[] {
+    return [...this.types.values()];
   }
 
   names(): string[] {

@@ -101,6 +101,9 @@ export class TaskRunner {
         await this.tasks.setProgress(taskId, percent);
         await job.updateProgress(Math.round(percent));
       },
+      loadCheckpoint: <T extends object>() => this.tasks.getCheckpoint<T>(taskId),
+      saveCheckpoint: (checkpoint, progress) =>
+        this.tasks.saveCheckpoint(taskId, checkpoint, progress),
     };
     try {
       const timeout = new Promise<never>((_, reject) => {

@@ -1,4 +1,5 @@
 import { SetMetadata, type Type } from '@nestjs/common';
+import type { AppConfig } from '@girder/config';
 import type { PermissionClass } from '@girder/permissions';
 import type { TaskQueueName } from './task-queues';
 
@@ -8,6 +9,12 @@ export interface TaskTypeOptions {
   /** `<area>.<action>`, e.g. `users.import`: what clients send as `type`. */
   name: string;
   queue: TaskQueueName;
+  /**
+   * Runs the type on a schedule (BullMQ job scheduler, one per id however many workers):
+   * `cron` is read from the configuration when the worker starts; the run's payload comes from
+   * the handler's `scheduledPayload()`.
+   */
+  schedule?: { id: string; cron: (config: AppConfig) => string };
   /** class-validator DTO of the payload (with @ApiProperty fields: it is documented). */
   payload: Type<object>;
   /** A class describing the result, for the OpenAPI document (optional). */
@@ -35,6 +42,13 @@ export interface TaskContext {
   /** Aborted when the task times out or the worker shuts down. */
   signal: AbortSignal;
   reportProgress(percent: number): Promise<void>;
+  /** What the last `saveCheckpoint` of an earlier attempt stored, or null on a first run. */
+  loadCheckpoint<T extends object>(): Promise<T | null>;
+  /**
+   * Stores how far the task got (and its progress). Call it inside the transaction that
+   * commits the work it describes: after a crash the next attempt resumes exactly there.
+   */
+  saveCheckpoint(checkpoint: object, progress: number): Promise<void>;
 }
 
 /**

@@ -9,12 +9,7 @@ export {
   UserAccessRevoked,
   UserRegistered,
 } from './user.events';
-export {
-  UsersBulkService,
-  type DailyCount,
-  type ExportRow,
-  type ImportRow,
-} from './users-bulk.service';
+export { SIGNUPS_SCHEDULER_ID } from './tasks/signups-report.task';
 export { USERS_API_TAG } from './users.controller';
 export { UsersModule } from './users.module';
 export { UsersService, type UserIdentity } from './users.service';

@@ -16,6 +16,12 @@ export interface UserFilter {
 
 export type NewUser = Pick<User, 'email' | 'name' | 'role' | 'passwordHash'>;
 
+/** Signups of one UTC day. */
+export interface DailyCount {
+  date: string;
+  count: number;
+}
+
 @Injectable()
 export class UsersRepository extends TransactionalRepository<User> {
   constructor(txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
@@ -123,10 +129,7 @@ export class UsersRepository extends TransactionalRepository<User> {
   }
 
   /** Signups per UTC day in [from, to], days without signups included as 0. */
-  async countCreatedPerDay(
-    from: string,
-    to: string,
-  ): Promise<Array<{ date: string; count: number }>> {
+  async countCreatedPerDay(from: string, to: string): Promise<DailyCount[]> {
     return this.manager.query(
       `SELECT to_char(day, 'YYYY-MM-DD') AS date, count(u.id)::int AS count
          FROM generate_series($1::date, $2::date, interval '1 day') AS day

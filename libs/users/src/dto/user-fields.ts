@@ -54,5 +54,5 @@ export const RoleField = (options: { required?: boolean } = {}) =>
   applyDecorators(
     ApiProperty({ enum: USER_ROLES, required: options.required ?? true }),
     ...optionality(options.required),
-    IsIn(USER_ROLES),
+    IsIn(USER_ROLES, { message: 'role must be user or admin' }),
   );

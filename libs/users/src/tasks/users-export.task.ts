@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsAdmin } from '@girder/permissions';
-import { UsersBulkService } from '@girder/users';
+import { TaskHandler, TaskStorage, TaskType, type TaskContext } from '@girder/tasks';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TaskStorage } from '../task-storage';
-import { TaskHandler, TaskType, type TaskContext } from '../task-type';
+import { UsersRepository } from '../users.repository';
 import { csvLine } from './csv';
 
 /** No options: every user is exported. */
@@ -37,7 +36,7 @@ const HEADER = ['id', 'email', 'name', 'role', 'isActive', 'createdAt'];
 })
 export class UsersExportTask extends TaskHandler<UsersExportPayload, UsersExportResult> {
   constructor(
-    private readonly users: UsersBulkService,
+    private readonly users: UsersRepository,
     private readonly storage: TaskStorage,
   ) {
     super();
@@ -46,7 +45,7 @@ export class UsersExportTask extends TaskHandler<UsersExportPayload, UsersExport
   async run(_payload: UsersExportPayload, context: TaskContext): Promise<UsersExportResult> {
     const file = `users-${context.taskId}.csv`;
     const path = join(await this.storage.directory('exports'), file);
-    const { stream, release } = await this.users.streamForExport();
+    const { stream, release } = await this.users.streamAll();
     let rows = 0;
     const toCsv = new Transform({
       writableObjectMode: true,

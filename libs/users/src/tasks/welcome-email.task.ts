@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { IsEmail, IsString, IsUUID, Length } from 'class-validator';
-import { Mailer, type SentMail } from '../mailer';
-import { TaskHandler, TaskType, type TaskContext } from '../task-type';
+import { Mailer, type SentMail } from '@girder/mail';
+import { TaskHandler, TaskType, type TaskContext } from '@girder/tasks';
 
 export class WelcomeEmailPayload {
   @IsUUID()

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { USER_REGISTERED, UserRegistered } from '@girder/users';
-import { TasksService } from './tasks.service';
+import { TasksService } from '@girder/tasks';
+import { USER_REGISTERED, UserRegistered } from '../user.events';
 
 /**
  * UserRegistered is published after the registering transaction commits, so a rolled-back

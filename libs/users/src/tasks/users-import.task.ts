@@ -2,13 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Propagation, runInTransaction } from '@girder/database';
 import { Secret } from '@girder/logging';
-import { IsAdmin } from '@girder/permissions';
-import { UsersBulkService, normaliseEmail, type ImportRow } from '@girder/users';
+import { IsAdmin, type UserRole } from '@girder/permissions';
+import { TaskHandler, TaskType, type TaskContext } from '@girder/tasks';
+import { plainToInstance } from 'class-transformer';
+import { IsString, MaxLength, validateSync } from 'class-validator';
 import { parse } from 'csv-parse';
-import { IsString, MaxLength } from 'class-validator';
-import { isEmail } from 'class-validator';
-import { TaskHandler, TaskType, type TaskContext } from '../task-type';
-import { TasksRepository } from '../tasks.repository';
+import { CreateUserDto } from '../dto/create-user.dto';
+import { normaliseEmail } from '../email';
+import { PasswordHasher } from '../password-hasher';
+import { UsersRepository } from '../users.repository';
 
 export const MAX_IMPORT_ROWS = 10_000;
 const BATCH_SIZE = 100;
@@ -58,17 +60,35 @@ function rowCount(csv: string): number {
   return csv.split(/\r?\n/).filter((line) => line.trim().length > 0).length - 1;
 }
 
+interface ImportRow {
+  email: string;
+  name: string;
+  password: string;
+  role: UserRole;
+}
+
+/** A CSV row checked by the same rules as `POST /users` (CreateUserDto), first failure reported. */
 function checkRow(record: Record<string, string | undefined>): { row?: ImportRow; error?: string } {
-  const email = normaliseEmail(record.email ?? '');
-  const name = (record.name ?? '').trim();
-  const password = record.password ?? '';
-  const role = (record.role ?? '').trim() || 'user';
-  if (!isEmail(email)) return { error: 'email must be an email' };
-  if (name.length < 1 || name.length > 100) return { error: 'name must be 1 to 100 characters' };
-  if (password.length < 8 || password.length > 128)
-    return { error: 'password must be 8 to 128 characters' };
-  if (role !== 'user' && role !== 'admin') return { error: 'role must be user or admin' };
-  return { row: { email, name, password, role } };
+  const candidate = plainToInstance(CreateUserDto, {
+    email: record.email ?? '',
+    name: (record.name ?? '').trim(),
+    password: record.password ?? '',
+    role: (record.role ?? '').trim() || 'user',
+  });
+  const [failure] = validateSync(candidate);
+  if (failure) {
+    return {
+      error: Object.values(failure.constraints ?? {})[0] ?? `${failure.property} is invalid`,
+    };
+  }
+  return {
+    row: {
+      email: candidate.email,
+      name: candidate.name,
+      password: candidate.password,
+      role: candidate.role ?? 'user',
+    },
+  };
 }
 
 /**
@@ -89,8 +109,8 @@ function checkRow(record: Record<string, string | undefined>): { row?: ImportRow
 })
 export class UsersImportTask extends TaskHandler<UsersImportPayload, UsersImportResult> {
   constructor(
-    private readonly users: UsersBulkService,
-    private readonly tasks: TasksRepository,
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
   ) {
     super();
   }
@@ -118,9 +138,7 @@ export class UsersImportTask extends TaskHandler<UsersImportPayload, UsersImport
 
   async run(payload: UsersImportPayload, context: TaskContext): Promise<UsersImportResult> {
     const total = Math.max(rowCount(payload.csv), 1);
-    const state: ImportCheckpoint = (await this.tasks.getCheckpoint<ImportCheckpoint>(
-      context.taskId,
-    )) ?? {
+    const state: ImportCheckpoint = (await context.loadCheckpoint<ImportCheckpoint>()) ?? {
       line: 1,
       created: 0,
       skipped: 0,
@@ -138,22 +156,19 @@ export class UsersImportTask extends TaskHandler<UsersImportPayload, UsersImport
           email: row.email,
           name: row.name,
           role: row.role,
-          passwordHash: await this.users.hashPassword(row.password),
+          // argon2id on libuv's thread pool, through the hasher's bounded queue.
+          passwordHash: await this.hasher.hash(row.password),
         })),
       );
       const lastLine = batch[batch.length - 1].line;
       const size = batch.length;
       batch = [];
       await runInTransaction(Propagation.Required, async () => {
-        const created = await this.users.insertHashed(hashed);
+        const created = await this.users.insertManyIgnoringTaken(hashed);
         state.created += created.length;
         state.skipped += size - created.length;
         state.line = lastLine;
-        await this.tasks.saveCheckpoint(
-          context.taskId,
-          state,
-          Math.min(99, (processed / total) * 100),
-        );
+        await context.saveCheckpoint(state, Math.min(99, (processed / total) * 100));
       });
       await context.reportProgress(Math.min(99, (processed / total) * 100)).catch(() => undefined);
     };

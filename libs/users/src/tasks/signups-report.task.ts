@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsAdmin } from '@girder/permissions';
-import { UsersBulkService, type DailyCount } from '@girder/users';
+import { TaskHandler, TaskType } from '@girder/tasks';
 import { Matches } from 'class-validator';
-import { TaskHandler, TaskType } from '../task-type';
+import { UsersRepository, type DailyCount } from '../users.repository';
+
+/** The id of the daily schedule in the queue backend. */
+export const SIGNUPS_SCHEDULER_ID = 'reports.signups.daily';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_DAYS = 366;
@@ -51,9 +54,11 @@ function parseDay(value: string): number {
   payload: SignupsReportPayload,
   result: SignupsReportResult,
   permission: IsAdmin,
+  // Every day for yesterday (scheduledPayload), at REPORTS_SIGNUPS_CRON.
+  schedule: { id: SIGNUPS_SCHEDULER_ID, cron: (config) => config.get('REPORTS_SIGNUPS_CRON') },
 })
 export class SignupsReportTask extends TaskHandler<SignupsReportPayload, SignupsReportResult> {
-  constructor(private readonly users: UsersBulkService) {
+  constructor(private readonly users: UsersRepository) {
     super();
   }
 
@@ -72,6 +77,6 @@ export class SignupsReportTask extends TaskHandler<SignupsReportPayload, Signups
   }
 
   async run(payload: SignupsReportPayload): Promise<SignupsReportResult> {
-    return { days: await this.users.signupsPerDay(payload.from, payload.to) };
+    return { days: await this.users.countCreatedPerDay(payload.from, payload.to) };
   }
 }

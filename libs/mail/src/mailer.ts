@@ -1,9 +1,8 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
 import { createTransport, type Transporter } from 'nodemailer';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { TaskStorage } from './task-storage';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 
 export interface OutgoingMail {
   to: string;
@@ -20,7 +19,10 @@ export interface SentMail {
 
 const FROM = 'Girder <no-reply@girder.local>';
 
-/** nodemailer over SMTP_URL; without it, each message is written to STORAGE_DIR/outbox as .eml. */
+/**
+ * nodemailer over SMTP_URL; without it (development), each message is written to
+ * STORAGE_DIR/outbox as an .eml file: open the newest one with any mail client.
+ */
 @Injectable()
 export class Mailer implements OnModuleDestroy {
   private readonly logger = new Logger('Mailer');
@@ -31,12 +33,12 @@ export class Mailer implements OnModuleDestroy {
     newline: 'unix',
   });
 
-  constructor(
-    config: AppConfig,
-    private readonly storage: TaskStorage,
-  ) {
+  private readonly outboxDirectory: string;
+
+  constructor(config: AppConfig) {
     const url = config.get('SMTP_URL');
     if (url) this.smtp = createTransport(url);
+    this.outboxDirectory = resolve(config.get('STORAGE_DIR'), 'outbox');
   }
 
   async send(mail: OutgoingMail, name: string): Promise<SentMail> {
@@ -47,7 +49,8 @@ export class Mailer implements OnModuleDestroy {
     }
     const info = (await this.outbox.sendMail(message)) as { messageId: string; message: Buffer };
     const file = join('outbox', `${name}.eml`);
-    await writeFile(join(await this.storage.directory('outbox'), `${name}.eml`), info.message);
+    await mkdir(this.outboxDirectory, { recursive: true });
+    await writeFile(join(this.outboxDirectory, `${name}.eml`), info.message);
     this.logger.log(`SMTP_URL not set: wrote ${file}`);
     return { transport: 'outbox', messageId: info.messageId, file };
   }

@@ -1,0 +1,2 @@
+export { MailModule } from './mail.module';
+export { Mailer, type OutgoingMail, type SentMail } from './mailer';
