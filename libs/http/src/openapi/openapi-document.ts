@@ -112,8 +112,24 @@ export function buildOpenApiDocument(
   });
   addProblemComponents(document);
   for (const { operation } of operationsOf(document)) finishOperation(operation);
+  listEveryTag(document);
   for (const enhance of options.enhancers ?? []) enhance(document);
   return document;
+}
+
+/**
+ * Every tag an operation uses is listed with a description; a feature that did not pass its
+ * own (OpenApiOptions.tags) gets a plain one, so a new module never makes the document invalid.
+ */
+function listEveryTag(document: OpenAPIObject): void {
+  const listed = new Set((document.tags ?? []).map((tag) => tag.name));
+  for (const { operation } of operationsOf(document)) {
+    for (const name of operation.tags ?? []) {
+      if (listed.has(name)) continue;
+      listed.add(name);
+      (document.tags ??= []).push({ name, description: `The ${name} routes` });
+    }
+  }
 }
 
 function finishOperation(operation: Operation): void {
