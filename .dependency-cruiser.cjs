@@ -37,8 +37,17 @@ module.exports = {
       comment:
         'Only apps (and ormconfig.ts) compose libraries: a library never imports from apps/, test/, bench/ or ormconfig.ts.',
       severity: 'error',
-      from: { path: '^libs/' },
+      // Unit specs beside the code may use the unit-test support in test/unit/.
+      from: { path: '^libs/', pathNot: '\\.spec\\.ts$' },
       to: { path: '^(apps|test|bench)/|^ormconfig\\.ts$' },
+    },
+    {
+      name: 'spec-imports-outside-unit-support',
+      comment:
+        'A unit spec in libs/ reaches test/ only for test/unit/ (mocks), never apps or e2e support.',
+      severity: 'error',
+      from: { path: '^libs/.+\\.spec\\.ts$' },
+      to: { path: '^(apps|bench)/|^test/(?!unit/)|^ormconfig\\.ts$' },
     },
     {
       name: 'app-imports-app',

@@ -1,0 +1,362 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { newTestService } from '../../../test/unit/new-test-service';
+import { TaskMetrics } from './task-metrics';
+import { TaskPayloadVault } from './task-payload-vault';
+import { TaskRegistry, type RegisteredTaskType } from './task-registry';
+import { TaskRunner, type TaskJobData } from './task-runner';
+import type { TaskContext } from './task-type';
+import { TasksRepository } from './tasks.repository';
+
+const TASK_ID = '0b6f7e2c-3c1d-4a53-9d2e-6f1a7b8c9d0e';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/;
+
+class ExamplePayload {}
+
+function handlerMock() {
+  return {
+    run: jest.fn<Promise<object>, [object, TaskContext]>(),
+    file: jest.fn<{ path: string; contentType: string } | undefined, [object]>(),
+    scheduledPayload: jest.fn<object, []>(),
+  };
+}
+
+function registered(
+  handler: ReturnType<typeof handlerMock>,
+  timeoutMs = 60_000,
+): RegisteredTaskType {
+  return {
+    options: {
+      name: 'example.run',
+      queue: 'reports',
+      payload: ExamplePayload,
+      permission: null,
+      attempts: 3,
+      backoffMs: 1_000,
+      timeoutMs,
+      secretPayload: false,
+    },
+    handler,
+  };
+}
+
+function job(
+  data: TaskJobData,
+  { attemptsMade = 0, attempts = 3, id = TASK_ID } = {},
+): Job<TaskJobData> {
+  return {
+    id,
+    name: 'example.run',
+    data,
+    attemptsMade,
+    opts: { attempts },
+    updateProgress: jest.fn(),
+  } as unknown as Job<TaskJobData>;
+}
+
+/** A handler that runs until its signal is aborted, as a well-behaved long task does. */
+function untilAborted(context: TaskContext): Promise<object> {
+  return new Promise((_, reject) =>
+    context.signal.addEventListener('abort', () => reject(new Error('aborted'))),
+  );
+}
+
+describe('TaskRunner.run', () => {
+  let runner: TaskRunner;
+  let registry: jest.Mocked<TaskRegistry>;
+  let tasks: jest.Mocked<TasksRepository>;
+  let metrics: jest.Mocked<TaskMetrics>;
+  let vault: jest.Mocked<TaskPayloadVault>;
+  let handler: ReturnType<typeof handlerMock>;
+  let shutdown: AbortController;
+
+  beforeEach(async () => {
+    const service = await newTestService(TaskRunner);
+    runner = service.sut;
+    registry = service.mock(TaskRegistry);
+    tasks = service.mock(TasksRepository);
+    metrics = service.mock(TaskMetrics);
+    vault = service.mock(TaskPayloadVault);
+    handler = handlerMock();
+    registry.get.mockReturnValue(registered(handler));
+    tasks.markRunning.mockResolvedValue(true);
+    shutdown = new AbortController();
+  });
+
+  afterEach(() => jest.useRealTimers());
+
+  describe('before the handler runs', () => {
+    it('fails the task of an unknown type and throws UnrecoverableError', async () => {
+      registry.get.mockReturnValue(undefined);
+
+      const run = runner.run(job({ taskId: TASK_ID }), shutdown.signal);
+
+      await expect(run).rejects.toThrow(UnrecoverableError);
+      await expect(run).rejects.toThrow('This worker does not know the task type example.run');
+      expect(tasks.failQueued).toHaveBeenCalledWith(
+        TASK_ID,
+        'This worker does not know the task type example.run',
+      );
+      expect(tasks.markRunning).not.toHaveBeenCalled();
+    });
+
+    it('rejects a job without a task id as unrecoverable', async () => {
+      const run = runner.run(job({ payload: {} }), shutdown.signal);
+
+      await expect(run).rejects.toThrow(UnrecoverableError);
+      await expect(run).rejects.toThrow('Job without a task id');
+      expect(tasks.markRunning).not.toHaveBeenCalled();
+    });
+
+    it('skips a cancelled or finished task without calling the handler', async () => {
+      tasks.markRunning.mockResolvedValue(false);
+
+      await runner.run(job({ taskId: TASK_ID }, { attemptsMade: 1 }), shutdown.signal);
+
+      expect(tasks.markRunning).toHaveBeenCalledWith(TASK_ID, 2);
+      expect(handler.run).not.toHaveBeenCalled();
+      expect(tasks.markSucceeded).not.toHaveBeenCalled();
+      expect(tasks.markFailed).not.toHaveBeenCalled();
+      expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'skipped');
+      // A cancelled secret-payload task leaves no input file behind.
+      expect(vault.remove).toHaveBeenCalledWith(TASK_ID);
+    });
+  });
+
+  describe('outcome', () => {
+    it('marks the task succeeded with the result and the file of the handler', async () => {
+      const result = { rows: 3 };
+      const file = { path: 'exports/users.csv', contentType: 'text/csv' };
+      handler.run.mockResolvedValue(result);
+      handler.file.mockReturnValue(file);
+
+      await runner.run(job({ taskId: TASK_ID, payload: { from: 'x' } }), shutdown.signal);
+
+      expect(tasks.markRunning).toHaveBeenCalledWith(TASK_ID, 1);
+      expect(handler.run).toHaveBeenCalledWith(
+        { from: 'x' },
+        expect.objectContaining({ taskId: TASK_ID, attempt: 1 }),
+      );
+      expect(handler.file).toHaveBeenCalledWith(result);
+      expect(tasks.markSucceeded).toHaveBeenCalledWith(TASK_ID, result, file);
+      expect(tasks.markFailed).not.toHaveBeenCalled();
+      expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'succeeded');
+      expect(vault.remove).not.toHaveBeenCalled();
+    });
+
+    it('reports progress to the task record and the job', async () => {
+      const runJob = job({ taskId: TASK_ID, payload: {} });
+      handler.run.mockImplementation(async (_payload, context) => {
+        await context.reportProgress(42.4);
+        return {};
+      });
+
+      await runner.run(runJob, shutdown.signal);
+
+      expect(tasks.setProgress).toHaveBeenCalledWith(TASK_ID, 42.4);
+      expect(runJob.updateProgress).toHaveBeenCalledWith(42);
+    });
+
+    it('re-queues the task (final=false) and rethrows when attempts are left', async () => {
+      const error = new Error('SMTP refused');
+      handler.run.mockRejectedValue(error);
+
+      await expect(
+        runner.run(
+          job({ taskId: TASK_ID, payload: {} }, { attemptsMade: 1, attempts: 3 }),
+          shutdown.signal,
+        ),
+      ).rejects.toBe(error);
+
+      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'SMTP refused', false);
+      expect(tasks.markSucceeded).not.toHaveBeenCalled();
+      expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'retried');
+    });
+
+    it('fails the task for good (final=true) on the last attempt', async () => {
+      handler.run.mockRejectedValue(new Error('SMTP refused'));
+
+      await expect(
+        runner.run(
+          job({ taskId: TASK_ID, payload: {} }, { attemptsMade: 2, attempts: 3 }),
+          shutdown.signal,
+        ),
+      ).rejects.toThrow('SMTP refused');
+
+      expect(tasks.markRunning).toHaveBeenCalledWith(TASK_ID, 3);
+      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'SMTP refused', true);
+      expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'failed');
+    });
+
+    it('treats a job without an attempts option as a single attempt', async () => {
+      handler.run.mockRejectedValue(new Error('no'));
+      const single = job({ taskId: TASK_ID, payload: {} });
+      single.opts = {};
+
+      await expect(runner.run(single, shutdown.signal)).rejects.toThrow('no');
+
+      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'no', true);
+    });
+
+    it('fails for good on the first attempt when the handler throws UnrecoverableError', async () => {
+      handler.run.mockRejectedValue(new UnrecoverableError('bad input'));
+
+      await expect(
+        runner.run(job({ taskId: TASK_ID, payload: {} }, { attempts: 3 }), shutdown.signal),
+      ).rejects.toThrow(UnrecoverableError);
+
+      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'bad input', true);
+    });
+
+    it('records a bounded, non-empty error message', async () => {
+      handler.run.mockRejectedValueOnce(new Error('x'.repeat(5_000)));
+      await expect(runner.run(job({ taskId: TASK_ID }), shutdown.signal)).rejects.toThrow();
+      expect(tasks.markFailed).toHaveBeenLastCalledWith(TASK_ID, 'x'.repeat(1_000), false);
+
+      handler.run.mockRejectedValueOnce(new Error(''));
+      await expect(runner.run(job({ taskId: TASK_ID }), shutdown.signal)).rejects.toThrow();
+      expect(tasks.markFailed).toHaveBeenLastCalledWith(TASK_ID, 'The task failed.', false);
+    });
+  });
+
+  describe('aborting', () => {
+    it('aborts the signal of a handler that times out and fails the attempt', async () => {
+      jest.useFakeTimers();
+      registry.get.mockReturnValue(registered(handler, 5_000));
+      let signal: AbortSignal | undefined;
+      handler.run.mockImplementation((_payload, context) => {
+        signal = context.signal;
+        return new Promise(() => undefined); // ignores its signal: the timeout still ends the run
+      });
+
+      const run = runner.run(job({ taskId: TASK_ID, payload: {} }), shutdown.signal);
+      const settled = expect(run).rejects.toThrow('Timed out after 5000 ms');
+      await jest.advanceTimersByTimeAsync(4_999);
+      expect(signal?.aborted).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      await settled;
+
+      expect(signal?.aborted).toBe(true);
+      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'Timed out after 5000 ms', false);
+      expect(tasks.markSucceeded).not.toHaveBeenCalled();
+    });
+
+    it('aborts the signal of the handler when the worker shuts down', async () => {
+      let signal: AbortSignal | undefined;
+      handler.run.mockImplementation((_payload, context) => {
+        signal = context.signal;
+        return untilAborted(context);
+      });
+
+      const run = runner.run(job({ taskId: TASK_ID, payload: {} }), shutdown.signal);
+      await new Promise(setImmediate); // let the runner reach the handler
+      expect(handler.run).toHaveBeenCalled();
+      shutdown.abort('SIGTERM');
+
+      await expect(run).rejects.toThrow('aborted');
+      expect(signal?.aborted).toBe(true);
+      expect(signal?.reason).toBe('SIGTERM');
+      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'aborted', false);
+    });
+
+    it('clears its timer and stops listening for shutdown once the run ends', async () => {
+      jest.useFakeTimers();
+      let signal: AbortSignal | undefined;
+      handler.run.mockImplementation(async (_payload, context) => {
+        signal = context.signal;
+        return {};
+      });
+
+      await runner.run(job({ taskId: TASK_ID, payload: {} }), shutdown.signal);
+      shutdown.abort('SIGTERM');
+
+      expect(jest.getTimerCount()).toBe(0);
+      expect(signal?.aborted).toBe(false);
+    });
+  });
+
+  describe('secret payloads (payloadRef)', () => {
+    const payloadRef = { file: `task-inputs/${TASK_ID}.json` };
+    const secret = { rows: [{ email: 'a@example.com', password: 'hunter2hunter2' }] };
+
+    beforeEach(() => vault.load.mockResolvedValue(secret));
+
+    it('runs the handler with the payload loaded from the vault and removes it on success', async () => {
+      handler.run.mockResolvedValue({ created: 1 });
+
+      await runner.run(job({ taskId: TASK_ID, payloadRef }), shutdown.signal);
+
+      expect(vault.load).toHaveBeenCalledWith(payloadRef);
+      expect(handler.run).toHaveBeenCalledWith(secret, expect.anything());
+      expect(vault.remove).toHaveBeenCalledWith(TASK_ID);
+    });
+
+    it('keeps the stored payload after a failure that will be retried', async () => {
+      handler.run.mockRejectedValue(new Error('database busy'));
+
+      await expect(
+        runner.run(job({ taskId: TASK_ID, payloadRef }, { attemptsMade: 0 }), shutdown.signal),
+      ).rejects.toThrow('database busy');
+
+      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'database busy', false);
+      expect(vault.remove).not.toHaveBeenCalled();
+    });
+
+    it('removes the stored payload after the final failure', async () => {
+      handler.run.mockRejectedValue(new Error('database busy'));
+
+      await expect(
+        runner.run(job({ taskId: TASK_ID, payloadRef }, { attemptsMade: 2 }), shutdown.signal),
+      ).rejects.toThrow('database busy');
+
+      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'database busy', true);
+      expect(vault.remove).toHaveBeenCalledWith(TASK_ID);
+    });
+
+    it('fails the task for good when the stored payload cannot be read', async () => {
+      vault.load.mockRejectedValue(new Error('ENOENT'));
+
+      await expect(
+        runner.run(job({ taskId: TASK_ID, payloadRef }), shutdown.signal),
+      ).rejects.toThrow(UnrecoverableError);
+
+      expect(handler.run).not.toHaveBeenCalled();
+      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, expect.any(String), true);
+      expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'failed');
+    });
+  });
+
+  describe('scheduled jobs', () => {
+    const scheduled = (id: string) => job({ scheduled: true }, { id });
+
+    it('inserts its task row with the handler’s scheduled payload and runs it', async () => {
+      handler.scheduledPayload.mockReturnValue({ day: '2024-05-01' });
+      handler.run.mockResolvedValue({});
+
+      await runner.run(scheduled('repeat:signups:1714521600000'), shutdown.signal);
+
+      const [row] = tasks.insertIfAbsent.mock.calls[0];
+      expect(row).toEqual({
+        id: expect.stringMatching(UUID),
+        type: 'example.run',
+        queue: 'reports',
+        payload: { day: '2024-05-01' },
+        ownerId: null,
+      });
+      expect(tasks.markRunning).toHaveBeenCalledWith(row.id, 1);
+      expect(handler.run).toHaveBeenCalledWith({ day: '2024-05-01' }, expect.anything());
+      expect(tasks.markSucceeded).toHaveBeenCalledWith(row.id, {}, undefined);
+    });
+
+    it('derives a stable task id from the job id', async () => {
+      handler.run.mockResolvedValue({});
+
+      await runner.run(scheduled('repeat:signups:1'), shutdown.signal);
+      await runner.run(scheduled('repeat:signups:1'), shutdown.signal);
+      await runner.run(scheduled('repeat:signups:2'), shutdown.signal);
+
+      const [first, again, other] = tasks.insertIfAbsent.mock.calls.map(([row]) => row.id);
+      expect(again).toBe(first);
+      expect(other).not.toBe(first);
+    });
+  });
+});

@@ -1,0 +1,319 @@
+import { Logger, type ExecutionContext } from '@nestjs/common';
+import type { CurrentUser, Permission } from '@girder/permissions';
+import type { Queue } from 'bullmq';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Min, ValidateNested } from 'class-validator';
+import { newTestService, problemOf } from '../../../test/unit/new-test-service';
+import { TaskPayloadVault } from './task-payload-vault';
+import { TaskQueues } from './task-queues.service';
+import { TaskRegistry, type RegisteredTaskType } from './task-registry';
+import type { TaskHandler } from './task-type';
+import type { Task } from './task.entity';
+import { TasksRepository } from './tasks.repository';
+import { TasksService } from './tasks.service';
+
+class Range {
+  @IsInt()
+  @Min(1)
+  from!: number;
+}
+
+class ExportPayload {
+  @IsIn(['csv', 'json'])
+  format!: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => Range)
+  range?: Range;
+}
+
+/** The permission class a submittable type names; TasksService resolves it through ModuleRef. */
+class MaySubmitExports implements Permission {
+  hasPermission = jest.fn<Promise<boolean>, [ExecutionContext, CurrentUser | null]>();
+}
+
+const alice: CurrentUser = { id: 'alice-id', role: 'user', sessionId: 'alice-session' };
+const bob: CurrentUser = { id: 'bob-id', role: 'user', sessionId: 'bob-session' };
+const admin: CurrentUser = { id: 'admin-id', role: 'admin', sessionId: 'admin-session' };
+const context = {} as ExecutionContext;
+
+function taskType(
+  name: string,
+  options: Partial<RegisteredTaskType['options']> = {},
+  handler: Partial<TaskHandler> = {},
+): RegisteredTaskType {
+  return {
+    options: {
+      name,
+      queue: 'reports',
+      payload: ExportPayload,
+      permission: MaySubmitExports,
+      attempts: 4,
+      backoffMs: 2_000,
+      timeoutMs: 60_000,
+      secretPayload: false,
+      ...options,
+    },
+    handler: { run: jest.fn(), ...handler },
+  };
+}
+
+function task(overrides: Partial<Task> = {}): Task {
+  return {
+    id: 'task-1',
+    type: 'reports.export',
+    queue: 'reports',
+    status: 'queued',
+    progress: 0,
+    payload: {},
+    result: null,
+    error: null,
+    attempts: 0,
+    ownerId: alice.id,
+    checkpoint: null,
+    filePath: null,
+    fileContentType: null,
+    createdAt: new Date('2024-05-01T10:00:00.000Z'),
+    updatedAt: new Date('2024-05-01T10:00:00.000Z'),
+    startedAt: null,
+    finishedAt: null,
+    ...overrides,
+  };
+}
+
+describe('TasksService', () => {
+  let service: TasksService;
+  let tasks: jest.Mocked<TasksRepository>;
+  let registry: jest.Mocked<TaskRegistry>;
+  let vault: jest.Mocked<TaskPayloadVault>;
+  let permission: MaySubmitExports;
+  let queue: { add: jest.Mock; remove: jest.Mock };
+  let types: Map<string, RegisteredTaskType>;
+
+  beforeEach(async () => {
+    permission = new MaySubmitExports();
+    const built = await newTestService(TasksService, [
+      { provide: MaySubmitExports, useValue: permission },
+    ]);
+    service = built.sut;
+    tasks = built.mock(TasksRepository);
+    registry = built.mock(TaskRegistry);
+    vault = built.mock(TaskPayloadVault);
+    queue = { add: jest.fn().mockResolvedValue({}), remove: jest.fn().mockResolvedValue(1) };
+    built.mock(TaskQueues).get.mockReturnValue(queue as unknown as Queue);
+
+    types = new Map([
+      ['reports.export', taskType('reports.export')],
+      ['email.welcome', taskType('email.welcome', { queue: 'email', permission: null })],
+      ['users.import', taskType('users.import', { queue: 'users' })],
+    ]);
+    registry.get.mockImplementation((name) => types.get(name));
+    registry.names.mockImplementation(() => [...types.keys()].sort());
+    permission.hasPermission.mockResolvedValue(true);
+    tasks.insert.mockImplementation(async (row) => task({ ...row, id: 'task-1' }));
+    vault.remove.mockResolvedValue();
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  describe('submit', () => {
+    const submit = (type: string, payload: Record<string, unknown>, user = alice) =>
+      service.submit(type, payload, user, context);
+
+    it('answers 400 listing the submittable types for an unknown type', async () => {
+      expect(await problemOf(submit('nope', {}))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        status: 400,
+        errors: [{ field: 'type', message: 'type must be one of: reports.export, users.import' }],
+      });
+      expect(tasks.insert).not.toHaveBeenCalled();
+    });
+
+    it('answers 400 for a type only the system may start', async () => {
+      expect(await problemOf(submit('email.welcome', {}))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        status: 400,
+        errors: [
+          {
+            field: 'type',
+            message: 'email.welcome is started by the system and cannot be submitted',
+          },
+        ],
+      });
+      expect(permission.hasPermission).not.toHaveBeenCalled();
+      expect(tasks.insert).not.toHaveBeenCalled();
+    });
+
+    it('answers 403 when the type’s permission refuses the caller', async () => {
+      permission.hasPermission.mockResolvedValue(false);
+
+      expect(await problemOf(submit('reports.export', { format: 'csv' }))).toMatchObject({
+        code: 'FORBIDDEN',
+        status: 403,
+      });
+      expect(permission.hasPermission).toHaveBeenCalledWith(context, alice);
+      expect(tasks.insert).not.toHaveBeenCalled();
+    });
+
+    it('answers 400 with payload.<field> errors for an invalid payload', async () => {
+      const problem = await problemOf(
+        submit('reports.export', { format: 'xml', range: { from: 0 }, extra: true }),
+      );
+
+      expect(problem).toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
+      expect(problem.errors?.map((error) => error.field).sort()).toEqual([
+        'payload.extra',
+        'payload.format',
+        'payload.range.from',
+      ]);
+      expect(tasks.insert).not.toHaveBeenCalled();
+    });
+
+    it('answers 400 with the message of the handler’s own check', async () => {
+      const check = jest.fn().mockReturnValue('from must not be after to');
+      types.set('reports.export', taskType('reports.export', {}, { check }));
+
+      expect(await problemOf(submit('reports.export', { format: 'csv' }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        status: 400,
+        errors: [{ field: 'payload', message: 'from must not be after to' }],
+      });
+      expect(check).toHaveBeenCalledWith(expect.any(ExportPayload));
+      expect(tasks.insert).not.toHaveBeenCalled();
+    });
+
+    it('records the task and queues a job whose id is the task id', async () => {
+      const submitted = await submit('reports.export', { format: 'csv' });
+
+      expect(tasks.insert).toHaveBeenCalledWith({
+        type: 'reports.export',
+        queue: 'reports',
+        payload: { format: 'csv' },
+        ownerId: alice.id,
+      });
+      expect(queue.add).toHaveBeenCalledWith(
+        'reports.export',
+        { taskId: 'task-1', payload: expect.objectContaining({ format: 'csv' }) },
+        expect.objectContaining({
+          jobId: 'task-1',
+          attempts: 4,
+          backoff: { type: 'exponential', delay: 2_000 },
+        }),
+      );
+      expect(submitted).toMatchObject({ id: 'task-1', status: 'queued', type: 'reports.export' });
+    });
+
+    it('records what describePayload shows rather than the payload itself', async () => {
+      const describePayload = () => ({ rows: 2 });
+      types.set('users.import', taskType('users.import', { queue: 'users' }, { describePayload }));
+
+      await submit('users.import', { format: 'csv' });
+
+      expect(tasks.insert).toHaveBeenCalledWith(expect.objectContaining({ payload: { rows: 2 } }));
+    });
+
+    it('puts a reference to the stored payload, not the payload, in the job of a secret type', async () => {
+      types.set('users.import', taskType('users.import', { queue: 'users', secretPayload: true }));
+      vault.store.mockResolvedValue({ file: 'task-inputs/task-1.json' });
+
+      await submit('users.import', { format: 'csv' });
+
+      expect(vault.store).toHaveBeenCalledWith(
+        'task-1',
+        expect.objectContaining({ format: 'csv' }),
+      );
+      const [, data] = queue.add.mock.calls[0] as [string, Record<string, unknown>];
+      expect(data).toEqual({ taskId: 'task-1', payloadRef: { file: 'task-inputs/task-1.json' } });
+    });
+
+    it('fails the task and answers 503 when the queue refuses the job', async () => {
+      queue.add.mockRejectedValue(new Error('Connection is closed.'));
+      const logError = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+
+      expect(await problemOf(submit('reports.export', { format: 'csv' }))).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        status: 503,
+      });
+      expect(tasks.failQueued).toHaveBeenCalledWith('task-1', 'The task could not be queued.');
+      expect(vault.remove).toHaveBeenCalledWith('task-1');
+      expect(logError).toHaveBeenCalled();
+    });
+  });
+
+  describe('list', () => {
+    it('refuses everyone’s tasks to a non-admin with 403', async () => {
+      expect(await problemOf(service.list(alice, { all: true, limit: 20 }))).toMatchObject({
+        code: 'FORBIDDEN',
+        status: 403,
+      });
+      expect(tasks.page).not.toHaveBeenCalled();
+    });
+
+    it('lists the caller’s own tasks, and everyone’s for an admin asking for all', async () => {
+      tasks.page.mockResolvedValue([task()]);
+
+      const own = await service.list(alice, { limit: 20 });
+      await service.list(admin, { all: true, limit: 20 });
+
+      expect(tasks.page).toHaveBeenNthCalledWith(1, alice.id, 20, undefined);
+      expect(tasks.page).toHaveBeenNthCalledWith(2, undefined, 20, undefined);
+      expect(own).toEqual({ items: [expect.objectContaining({ id: 'task-1' })], nextCursor: null });
+    });
+  });
+
+  describe('cancel', () => {
+    it('answers 409 for a task that is no longer queued', async () => {
+      tasks.findById.mockResolvedValue(task({ status: 'succeeded' }));
+      tasks.cancelIfQueued.mockResolvedValue(false);
+
+      expect(await problemOf(service.cancel('task-1', alice))).toMatchObject({
+        code: 'CONFLICT',
+        status: 409,
+        detail: 'The task is succeeded: only queued tasks can be cancelled.',
+      });
+      expect(vault.remove).not.toHaveBeenCalled();
+      expect(queue.remove).not.toHaveBeenCalled();
+    });
+
+    it('answers 404 for another user’s task, as if it did not exist', async () => {
+      tasks.findById.mockResolvedValue(task({ ownerId: bob.id }));
+
+      expect(await problemOf(service.cancel('task-1', alice))).toMatchObject({
+        code: 'NOT_FOUND',
+        status: 404,
+      });
+      expect(tasks.cancelIfQueued).not.toHaveBeenCalled();
+    });
+
+    it('answers 404 for an unknown task', async () => {
+      tasks.findById.mockResolvedValue(null);
+
+      expect(await problemOf(service.cancel('task-1', admin))).toMatchObject({
+        code: 'NOT_FOUND',
+      });
+    });
+
+    it('lets an admin cancel another user’s task, removing its job and stored input', async () => {
+      tasks.findById
+        .mockResolvedValueOnce(task({ ownerId: bob.id }))
+        .mockResolvedValueOnce(task({ ownerId: bob.id, status: 'cancelled' }));
+      tasks.cancelIfQueued.mockResolvedValue(true);
+
+      const cancelled = await service.cancel('task-1', admin);
+
+      expect(tasks.cancelIfQueued).toHaveBeenCalledWith('task-1');
+      expect(vault.remove).toHaveBeenCalledWith('task-1');
+      expect(queue.remove).toHaveBeenCalledWith('task-1');
+      expect(cancelled.status).toBe('cancelled');
+    });
+
+    it('still cancels when the job cannot be removed from the queue', async () => {
+      tasks.findById.mockResolvedValue(task());
+      tasks.cancelIfQueued.mockResolvedValue(true);
+      queue.remove.mockRejectedValue(new Error('Connection is closed.'));
+
+      await expect(service.cancel('task-1', alice)).resolves.toMatchObject({ id: 'task-1' });
+    });
+  });
+});
