@@ -1,6 +1,5 @@
 import {
   Controller,
-  ExecutionContext,
   Get,
   INestApplication,
   Injectable,
@@ -17,6 +16,7 @@ import {
   PERMISSIONS_KEY,
   Permissions,
   type Permission,
+  type PermissionRequest,
 } from '@girder/permissions';
 import { UsersModule, UsersService } from '@girder/users';
 import { ApiClient, type SessionBody } from '../support/api-client';
@@ -27,9 +27,9 @@ import { createApiApp } from '../support/test-app';
 class IsSelfAndActive implements Permission {
   constructor(private readonly users: UsersService) {}
 
-  async hasPermission(context: ExecutionContext, user: CurrentUser | null): Promise<boolean> {
-    const { id } = context.switchToHttp().getRequest<{ params: { id: string } }>().params;
-    if (!user || user.id !== id) return false;
+  async hasPermission(user: CurrentUser | null, request?: PermissionRequest): Promise<boolean> {
+    const id = request?.params.id;
+    if (!user || !id || user.id !== id) return false;
     return (await this.users.findIdentity(id))?.isActive === true;
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ProblemException } from '@girder/errors';
-import type { CurrentUser } from '@girder/permissions';
+import { USER_ROLES, type CurrentUser } from '@girder/permissions';
 import type { KeyObject } from 'node:crypto';
 import passport from 'passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
@@ -49,16 +49,13 @@ export class JwtStrategy
   }
 
   async validate(claims: Partial<AccessTokenClaims>): Promise<CurrentUser> {
-    if (
-      typeof claims.sub !== 'string' ||
-      typeof claims.sid !== 'string' ||
-      (claims.role !== 'user' && claims.role !== 'admin')
-    ) {
+    const role = USER_ROLES.find((known) => known === claims.role);
+    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !role) {
       throw new ProblemException('UNAUTHENTICATED', 'The access token is invalid or expired.');
     }
     if (await this.revocations.isRevoked(claims.sid)) {
       throw new ProblemException('TOKEN_REVOKED', 'This session has been revoked.');
     }
-    return { id: claims.sub, role: claims.role, sessionId: claims.sid };
+    return { id: claims.sub, role, sessionId: claims.sid };
   }
 }

@@ -1,8 +1,12 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
 import { ProblemException } from '@girder/errors';
-import type { Permission, PermissionAnswers } from '@girder/permissions';
-import type { Request } from 'express';
+import type {
+  CurrentUser,
+  Permission,
+  PermissionAnswers,
+  PermissionRequest,
+} from '@girder/permissions';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 export const METRICS_TOKEN_REQUIRED =
@@ -47,8 +51,9 @@ export class HasMetricsToken implements Permission {
 
   constructor(private readonly config: AppConfig) {}
 
-  hasPermission(context: ExecutionContext): boolean {
-    const authorization = context.switchToHttp().getRequest<Request>().headers.authorization;
+  hasPermission(_user: CurrentUser | null, request?: PermissionRequest): boolean {
+    const header = request?.headers.authorization;
+    const authorization = Array.isArray(header) ? header[0] : header;
     if (hasMetricsToken(authorization, this.config.get('METRICS_TOKEN'))) return true;
     throw new ProblemException('UNAUTHENTICATED', METRICS_TOKEN_REQUIRED, undefined, {
       'WWW-Authenticate': metricsTokenChallenge(authorization),

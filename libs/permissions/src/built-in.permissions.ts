@@ -1,5 +1,5 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
-import type { CurrentUser } from './current-user';
+import { Injectable } from '@nestjs/common';
+import { ROLES, type CurrentUser } from './current-user';
 import type { Permission, PermissionAnswers } from './permission';
 
 /** Anyone, with or without a token. */
@@ -17,7 +17,7 @@ export class AllowAll implements Permission {
 export class IsAuthenticated implements Permission {
   static readonly answers: PermissionAnswers = { unauthorized: true, forbidden: false };
 
-  hasPermission(_context: ExecutionContext, user: CurrentUser | null): boolean {
+  hasPermission(user: CurrentUser | null): boolean {
     return user !== null;
   }
 }
@@ -27,7 +27,7 @@ export class IsAuthenticated implements Permission {
 export class IsAdmin implements Permission {
   static readonly answers: PermissionAnswers = { unauthorized: true, forbidden: true };
 
-  hasPermission(_context: ExecutionContext, user: CurrentUser | null): boolean {
-    return user?.role === 'admin';
+  hasPermission(user: CurrentUser | null): boolean {
+    return user?.role === ROLES.admin;
   }
 }

@@ -1,6 +1,9 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 
-export type UserRole = 'user' | 'admin';
+/** Every role, in one place: the database check constraint, DTOs and tokens use these. */
+export const ROLES = { user: 'user', admin: 'admin' } as const;
+export type UserRole = (typeof ROLES)[keyof typeof ROLES];
+export const USER_ROLES: readonly UserRole[] = Object.values(ROLES);
 
 /** Who is calling: set on `request.user` by the authenticator once the access token checks out. */
 export interface CurrentUser {

@@ -1,7 +1,19 @@
 export { Authenticator } from './authenticator';
 export { AllowAll, IsAdmin, IsAuthenticated } from './built-in.permissions';
-export { CurrentUser, type RequestWithUser, type UserRole } from './current-user';
-export type { Permission, PermissionAnswers, PermissionClass } from './permission';
+export {
+  CurrentUser,
+  ROLES,
+  USER_ROLES,
+  type RequestWithUser,
+  type UserRole,
+} from './current-user';
+export type {
+  Permission,
+  PermissionAnswers,
+  PermissionClass,
+  PermissionRequest,
+} from './permission';
+export { PermissionChecker } from './permission-checker';
 export { BEARER_AUTH, PERMISSIONS_KEY, Permissions } from './permissions.decorator';
 export { PermissionsGuard } from './permissions.guard';
 export { PermissionsModule } from './permissions.module';

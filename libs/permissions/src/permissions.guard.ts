@@ -1,10 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
-import { ModuleRef, Reflector } from '@nestjs/core';
+import { Reflector } from '@nestjs/core';
 import { ProblemException } from '@girder/errors';
 import { PinoLogger } from 'nestjs-pino';
 import { Authenticator } from './authenticator';
 import type { CurrentUser, RequestWithUser } from './current-user';
-import type { Permission, PermissionClass } from './permission';
+import type { PermissionClass, PermissionRequest } from './permission';
+import { PermissionChecker } from './permission-checker';
 import { PERMISSIONS_KEY } from './permissions.decorator';
 
 /**
@@ -18,11 +19,10 @@ import { PERMISSIONS_KEY } from './permissions.decorator';
 @Injectable()
 export class PermissionsGuard implements CanActivate {
   private readonly logger = new Logger('Permissions');
-  private readonly instances = new Map<PermissionClass, Permission>();
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly moduleRef: ModuleRef,
+    private readonly checker: PermissionChecker,
     private readonly authenticator: Authenticator,
     private readonly requestLogger: PinoLogger,
   ) {}
@@ -40,7 +40,7 @@ export class PermissionsGuard implements CanActivate {
       throw new ProblemException('FORBIDDEN', 'This route declares no permissions and is closed.');
     }
 
-    const request = context.switchToHttp().getRequest<RequestWithUser>();
+    const request = context.switchToHttp().getRequest<RequestWithUser & PermissionRequest>();
     let user: CurrentUser | null = null;
     let authenticationError: Error | undefined;
     try {
@@ -52,26 +52,11 @@ export class PermissionsGuard implements CanActivate {
     if (user) this.requestLogger.assign({ userId: user.id });
 
     for (const permissionClass of classes) {
-      const permission = await this.resolve(permissionClass);
-      if (await permission.hasPermission(context, user)) continue;
+      if (await this.checker.allows([permissionClass], user, request)) continue;
       if (authenticationError) throw authenticationError;
       if (!user) throw new ProblemException('UNAUTHENTICATED', 'A valid access token is required.');
       throw new ProblemException('FORBIDDEN', 'You are not allowed to do this.');
     }
     return true;
-  }
-
-  /** Permission classes come from DI: registered providers first, else created with their dependencies. */
-  private async resolve(permissionClass: PermissionClass): Promise<Permission> {
-    const cached = this.instances.get(permissionClass);
-    if (cached) return cached;
-    let instance: Permission;
-    try {
-      instance = this.moduleRef.get(permissionClass, { strict: false });
-    } catch {
-      instance = await this.moduleRef.create(permissionClass);
-    }
-    this.instances.set(permissionClass, instance);
-    return instance;
   }
 }

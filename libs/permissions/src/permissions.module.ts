@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Authenticator } from './authenticator';
 import { AllowAll, IsAdmin, IsAuthenticated } from './built-in.permissions';
+import { PermissionChecker } from './permission-checker';
 import { PermissionsGuard } from './permissions.guard';
 
 const BUILT_IN = [AllowAll, IsAuthenticated, IsAdmin];
@@ -23,9 +24,10 @@ export class PermissionsModule {
       providers: [
         ...BUILT_IN,
         { provide: Authenticator, useExisting: options.authenticator },
+        PermissionChecker,
         { provide: APP_GUARD, useClass: PermissionsGuard },
       ],
-      exports: [...BUILT_IN, Authenticator],
+      exports: [...BUILT_IN, Authenticator, PermissionChecker],
     };
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { ProblemException } from '@girder/errors';
-import { Authenticator, type CurrentUser } from '@girder/permissions';
+import { Authenticator, IsAdmin, PermissionChecker, type CurrentUser } from '@girder/permissions';
 import { LoginAttemptLimiter } from '@girder/rate-limit';
 import type { NextFunction, Request, Response } from 'express';
 import { createHash } from 'node:crypto';
@@ -24,6 +24,7 @@ export class QueueDashboardAuthMiddleware implements NestMiddleware {
   constructor(
     private readonly authenticator: Authenticator,
     private readonly loginAttempts: LoginAttemptLimiter,
+    private readonly permissions: PermissionChecker,
   ) {}
 
   async use(request: Request, response: Response, next: NextFunction): Promise<void> {
@@ -40,7 +41,7 @@ export class QueueDashboardAuthMiddleware implements NestMiddleware {
         { 'WWW-Authenticate': 'Basic realm="Girder queues", charset="UTF-8"' },
       );
     }
-    if (user.role !== 'admin')
+    if (!(await this.permissions.allows([IsAdmin], user)))
       throw new ProblemException('FORBIDDEN', 'The queue dashboard is for admins.');
     next();
   }

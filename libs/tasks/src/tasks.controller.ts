@@ -2,17 +2,14 @@ import {
   Body,
   Controller,
   Delete,
-  ExecutionContext,
   Get,
   HttpCode,
   Param,
   Post,
   Query,
-  Req,
   Res,
   StreamableFile,
 } from '@nestjs/common';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import {
   ApiAcceptedResponse,
   ApiForbiddenResponse,
@@ -26,7 +23,7 @@ import {
 import { ProblemException } from '@girder/errors';
 import { UuidParamPipe } from '@girder/http';
 import { CurrentUser, IsAuthenticated, Permissions } from '@girder/permissions';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { GetTaskQuery, ListTasksQuery, SubmitTaskDto, TaskDto, TaskPageDto } from './dto/task.dto';
@@ -68,11 +65,9 @@ export class TasksController {
   async submitTask(
     @Body() body: SubmitTaskDto,
     @CurrentUser() user: CurrentUser,
-    @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<TaskDto> {
-    const context: ExecutionContext = new ExecutionContextHost([request, response]);
-    const task = await this.tasks.submit(body.type, body.payload, user, context);
+    const task = await this.tasks.submit(body.type, body.payload, user);
     response.setHeader('Location', `/api/v1/tasks/${task.id}`);
     return task;
   }

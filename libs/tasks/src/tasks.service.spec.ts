@@ -1,5 +1,5 @@
-import { Logger, type ExecutionContext } from '@nestjs/common';
-import type { CurrentUser, Permission } from '@girder/permissions';
+import { Logger } from '@nestjs/common';
+import { PermissionChecker, type CurrentUser, type Permission } from '@girder/permissions';
 import type { Queue } from 'bullmq';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Min, ValidateNested } from 'class-validator';
@@ -28,15 +28,14 @@ class ExportPayload {
   range?: Range;
 }
 
-/** The permission class a submittable type names; TasksService resolves it through ModuleRef. */
+/** The permission class a submittable type names; the (real) PermissionChecker resolves it through DI. */
 class MaySubmitExports implements Permission {
-  hasPermission = jest.fn<Promise<boolean>, [ExecutionContext, CurrentUser | null]>();
+  hasPermission = jest.fn<Promise<boolean>, [CurrentUser | null]>();
 }
 
 const alice: CurrentUser = { id: 'alice-id', role: 'user', sessionId: 'alice-session' };
 const bob: CurrentUser = { id: 'bob-id', role: 'user', sessionId: 'bob-session' };
 const admin: CurrentUser = { id: 'admin-id', role: 'admin', sessionId: 'admin-session' };
-const context = {} as ExecutionContext;
 
 function taskType(
   name: string,
@@ -95,6 +94,7 @@ describe('TasksService', () => {
     permission = new MaySubmitExports();
     const built = await newTestService(TasksService, [
       { provide: MaySubmitExports, useValue: permission },
+      { provide: PermissionChecker, useClass: PermissionChecker },
     ]);
     service = built.sut;
     tasks = built.mock(TasksRepository);
@@ -119,7 +119,7 @@ describe('TasksService', () => {
 
   describe('submit', () => {
     const submit = (type: string, payload: Record<string, unknown>, user = alice) =>
-      service.submit(type, payload, user, context);
+      service.submit(type, payload, user);
 
     it('answers 400 listing the submittable types for an unknown type', async () => {
       expect(await problemOf(submit('nope', {}))).toMatchObject({
@@ -152,7 +152,7 @@ describe('TasksService', () => {
         code: 'FORBIDDEN',
         status: 403,
       });
-      expect(permission.hasPermission).toHaveBeenCalledWith(context, alice);
+      expect(permission.hasPermission).toHaveBeenCalledWith(alice, undefined);
       expect(tasks.insert).not.toHaveBeenCalled();
     });
 

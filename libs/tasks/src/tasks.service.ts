@@ -1,8 +1,7 @@
-import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Injectable, Logger } from '@nestjs/common';
 import { ProblemException, ValidationFailedException, type FieldError } from '@girder/errors';
 import { decodeCursor, toPage, type Page } from '@girder/http';
-import type { CurrentUser, Permission } from '@girder/permissions';
+import { IsAdmin, PermissionChecker, type CurrentUser } from '@girder/permissions';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import { TaskDto, type ListTasksQuery } from './dto/task.dto';
@@ -31,7 +30,7 @@ export class TasksService {
     private readonly registry: TaskRegistry,
     private readonly queues: TaskQueues,
     private readonly waiter: TaskWaiter,
-    private readonly moduleRef: ModuleRef,
+    private readonly permissions: PermissionChecker,
     private readonly vault: TaskPayloadVault,
   ) {}
 
@@ -40,7 +39,6 @@ export class TasksService {
     type: string,
     payload: Record<string, unknown>,
     user: CurrentUser,
-    context: ExecutionContext,
   ): Promise<TaskDto> {
     const registered = this.registry.get(type);
     if (!registered) {
@@ -53,10 +51,7 @@ export class TasksService {
         { field: 'type', message: `${type} is started by the system and cannot be submitted` },
       ]);
     }
-    const permission = this.moduleRef.get<Permission>(registered.options.permission, {
-      strict: false,
-    });
-    if (!(await permission.hasPermission(context, user))) {
+    if (!(await this.permissions.allows([registered.options.permission], user))) {
       throw new ProblemException('FORBIDDEN', `You are not allowed to submit ${type} tasks.`);
     }
     const validPayload = await this.validatePayload(registered, payload);
@@ -82,7 +77,7 @@ export class TasksService {
   }
 
   async list(user: CurrentUser, query: ListTasksQuery): Promise<Page<TaskDto>> {
-    if (query.all && user.role !== 'admin')
+    if (query.all && !(await this.permissions.allows([IsAdmin], user)))
       throw new ProblemException('FORBIDDEN', "Only admins may list everyone's tasks.");
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await this.tasks.page(query.all ? undefined : user.id, query.limit, after);
@@ -130,8 +125,10 @@ export class TasksService {
   /** Other users' tasks are invisible (404), not forbidden: their existence is not disclosed. */
   private async findVisible(id: string, user: CurrentUser): Promise<Task> {
     const task = await this.tasks.findById(id);
-    if (!task || (task.ownerId !== user.id && user.role !== 'admin'))
-      throw new ProblemException('NOT_FOUND', 'No task with this id.');
+    const visible =
+      task !== null &&
+      (task.ownerId === user.id || (await this.permissions.allows([IsAdmin], user)));
+    if (!visible) throw new ProblemException('NOT_FOUND', 'No task with this id.');
     return task;
   }
 

@@ -1,12 +1,10 @@
 import { BaseEntity } from '@girder/database';
-import type { UserRole } from '@girder/permissions';
+import { ROLES, USER_ROLES, type UserRole } from '@girder/permissions';
 import { Check, Column, Entity, Index } from 'typeorm';
-
-export const USER_ROLES: readonly UserRole[] = ['user', 'admin'];
 
 @Entity('users')
 @Index('ix_users_created_at_id', ['createdAt', 'id'])
-@Check('ck_users_role', `"role" IN ('user', 'admin')`)
+@Check('ck_users_role', `"role" IN (${USER_ROLES.map((role) => `'${role}'`).join(', ')})`)
 @Check('ck_users_email_normalised', `"email" = lower(btrim("email"))`)
 export class User extends BaseEntity {
   /** Stored normalised (trimmed, lower-case); unique. */
@@ -16,7 +14,7 @@ export class User extends BaseEntity {
   @Column({ type: 'varchar', length: 100 })
   name!: string;
 
-  @Column({ type: 'varchar', length: 16, default: 'user' })
+  @Column({ type: 'varchar', length: 16, default: ROLES.user })
   role!: UserRole;
 
   @Column({ type: 'boolean', default: true })

@@ -4,7 +4,7 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { TransactionalRepository } from '@girder/database';
 import { ProblemException } from '@girder/errors';
 import type { KeysetPosition } from '@girder/http';
-import type { UserRole } from '@girder/permissions';
+import { ROLES, type UserRole } from '@girder/permissions';
 import type { Readable } from 'node:stream';
 import { QueryFailedError } from 'typeorm';
 import { User } from './user.entity';
@@ -155,7 +155,7 @@ export class UsersRepository extends TransactionalRepository<User> {
     const rows = await this.repository
       .createQueryBuilder('user')
       .select('user.id')
-      .where('user.role = :role AND user.isActive', { role: 'admin' })
+      .where('user.role = :role AND user.isActive', { role: ROLES.admin })
       .orderBy('user.id')
       .setLock('pessimistic_write')
       .getMany();

@@ -4,7 +4,7 @@ import { CacheService } from '@girder/cache';
 import { Transactional, afterCommit } from '@girder/database';
 import { ProblemException } from '@girder/errors';
 import { decodeCursor, toPage, type Page } from '@girder/http';
-import type { UserRole } from '@girder/permissions';
+import { ROLES, type UserRole } from '@girder/permissions';
 import { normaliseEmail } from './email';
 import { PasswordHasher } from './password-hasher';
 import { UserDto } from './dto/user.dto';
@@ -121,7 +121,7 @@ export class UsersService {
   async update(id: string, changes: UpdateUserDto): Promise<UserDto> {
     const before = await this.users.findById(id);
     if (!before) throw new ProblemException('NOT_FOUND', 'No user with this id.');
-    const demoted = before.role === 'admin' && changes.role === 'user';
+    const demoted = before.role === ROLES.admin && changes.role === ROLES.user;
     const deactivated = before.isActive && changes.isActive === false;
     if (demoted || deactivated) await this.keepAnAdminBesides(before);
 
@@ -157,7 +157,7 @@ export class UsersService {
 
   /** 409 LAST_ADMIN when `user` is the only active admin; locks the admins until commit. */
   private async keepAnAdminBesides(user: User): Promise<void> {
-    if (user.role !== 'admin' || !user.isActive) return;
+    if (user.role !== ROLES.admin || !user.isActive) return;
     const admins = await this.users.lockActiveAdmins();
     if (admins.every((adminId) => adminId === user.id)) {
       throw new ProblemException(
@@ -184,7 +184,7 @@ export class UsersService {
     const created = await this.users.insertIfAbsent({
       email: normalised,
       name: 'Administrator',
-      role: 'admin',
+      role: ROLES.admin,
       passwordHash: await this.hasher.hash(password),
     });
     if (created) this.logger.log(`Created admin user ${normalised}`);

@@ -4,7 +4,7 @@ import type { UserRole } from '@girder/permissions';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { normaliseEmail } from '../email';
-import { USER_ROLES } from '../user.entity';
+import { USER_ROLES } from '@girder/permissions';
 
 export class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Exact match (normalised like stored emails)' })

@@ -4,7 +4,7 @@ import { OptionalNotNull } from '@girder/http';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
 import { normaliseEmail } from '../email';
-import { USER_ROLES } from '../user.entity';
+import { USER_ROLES } from '@girder/permissions';
 
 /**
  * Field rules shared by every DTO that accepts them, so registration and admin creation agree.

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { UserRole } from '@girder/permissions';
+import { USER_ROLES, type UserRole } from '@girder/permissions';
 import type { User } from '../user.entity';
 
 /** The public shape of a user: what every response shows, never the hash. */
@@ -13,7 +13,7 @@ export class UserDto {
   @ApiProperty({ example: 'Ada Lovelace' })
   name!: string;
 
-  @ApiProperty({ enum: ['user', 'admin'] })
+  @ApiProperty({ enum: USER_ROLES })
   role!: UserRole;
 
   @ApiProperty()
