@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     logger: false,
     abortOnError: false,
   });
-  configureRouting(app);
+  configureRouting(app, API_HTTP_OPTIONS.unversionedRoutes);
   const document = buildOpenApiDocument(app, API_HTTP_OPTIONS.openApi);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);

@@ -91,7 +91,7 @@ describe('the OpenAPI document (/docs-json)', () => {
       logger: false,
       abortOnError: false,
     });
-    configureRouting(preview);
+    configureRouting(preview, API_HTTP_OPTIONS.unversionedRoutes);
     const offline = buildOpenApiDocument(preview, API_HTTP_OPTIONS.openApi);
     await preview.close();
     expect(JSON.parse(JSON.stringify(offline))).toEqual(doc);

@@ -6,4 +6,4 @@ export { PROBLEM_CONTENT_TYPE, type FieldError, type ProblemDetails } from './pr
 export { Problem, ProblemFieldError } from './problem.schema';
 export { ProblemDetailsFilter } from './problem-details.filter';
 export { ProblemException, ValidationFailedException } from './problem.exception';
-export { createValidationPipe } from './validation.pipe';
+export { createValidationPipe, flattenValidationErrors } from './validation.pipe';

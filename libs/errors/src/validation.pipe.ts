@@ -2,11 +2,12 @@ import { ValidationError, ValidationPipe } from '@nestjs/common';
 import type { FieldError } from './problem-details';
 import { ValidationFailedException } from './problem.exception';
 
-function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+/** class-validator's error tree as the problem's `errors`, fields dotted (`payload.from`). */
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
-    return [...own, ...flatten(error.children ?? [], field)];
+    return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
 }
 
@@ -21,6 +22,6 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => new ValidationFailedException(flatten(errors)),
+    exceptionFactory: (errors) => new ValidationFailedException(flattenValidationErrors(errors)),
   });
 }

@@ -13,13 +13,16 @@ import { setupSwagger } from './openapi/swagger';
 /** The contract's default body limit; routes that accept more raise it themselves. */
 export const JSON_BODY_LIMIT = '100kb';
 
-/** Routes outside `/api/v1`: health probes, metrics and the docs (see API.md). */
-export const UNVERSIONED_ROUTES = [
+export interface UnversionedRoute {
+  path: string;
+  method: RequestMethod;
+}
+
+/** Core routes outside `/api/v1`: health probes and metrics (see API.md); apps add theirs. */
+export const UNVERSIONED_ROUTES: UnversionedRoute[] = [
   { path: 'health/live', method: RequestMethod.GET },
   { path: 'health/ready', method: RequestMethod.GET },
   { path: 'metrics', method: RequestMethod.GET },
-  { path: 'admin/queues', method: RequestMethod.ALL },
-  { path: 'admin/queues/{*path}', method: RequestMethod.ALL },
 ];
 
 /** Response headers browser clients may read (besides the CORS-safelisted ones). */
@@ -44,11 +47,13 @@ export interface HttpAppOptions {
   bodyLimits?: Record<string, string>;
   /** Feature tags and document changes for `/docs-json`. */
   openApi?: OpenApiOptions;
+  /** Routes besides the core ones that stay outside `/api/v1` (e.g. the queue dashboard). */
+  unversionedRoutes?: UnversionedRoute[];
 }
 
-/** `/api/v1/...` for feature routes; health, metrics, docs and the dashboard unversioned. */
-export function configureRouting(app: INestApplication): void {
-  app.setGlobalPrefix('api', { exclude: UNVERSIONED_ROUTES });
+/** `/api/v1/...` for feature routes; health, metrics, docs and `extra` unversioned. */
+export function configureRouting(app: INestApplication, extra: UnversionedRoute[] = []): void {
+  app.setGlobalPrefix('api', { exclude: [...UNVERSIONED_ROUTES, ...extra] });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
 }
 
@@ -88,6 +93,6 @@ export function configureHttpApp(app: NestExpressApplication, options: HttpAppOp
   app.use(rejectHostileInput);
   answerClientErrorsWithProblems(app.getHttpServer());
 
-  configureRouting(app);
+  configureRouting(app, options.unversionedRoutes);
   setupSwagger(app, options.openApi);
 }

@@ -4,6 +4,7 @@ export {
   configureHttpApp,
   configureRouting,
   type HttpAppOptions,
+  type UnversionedRoute,
 } from './configure-http-app';
 export {
   PageQuery,

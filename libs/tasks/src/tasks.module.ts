@@ -5,6 +5,7 @@ import { BullBoardModule } from '@bull-board/nestjs';
 import { DatabaseModule } from '@girder/database';
 import { QueueDashboardAuthMiddleware } from './queue-dashboard.middleware';
 import { QueueDashboardQueues } from './queue-dashboard.queues';
+import { QUEUE_DASHBOARD_PATH } from './queue-dashboard.routes';
 import { TaskMetrics } from './task-metrics';
 import { TaskPayloadVault } from './task-payload-vault';
 import { QUEUE_TOKEN_PROVIDERS, TaskQueues } from './task-queues.service';
@@ -48,7 +49,7 @@ export class TasksModule {
         // module is defined and share it with every app built in the process.
         BullBoardModule.forRootAsync({
           useFactory: () => ({
-            route: '/admin/queues',
+            route: QUEUE_DASHBOARD_PATH,
             adapter: ExpressAdapter,
             middleware: QueueDashboardAuthMiddleware,
           }),

@@ -1,9 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ProblemException, ValidationFailedException, type FieldError } from '@girder/errors';
+import {
+  ProblemException,
+  ValidationFailedException,
+  flattenValidationErrors,
+} from '@girder/errors';
 import { decodeCursor, toPage, type Page } from '@girder/http';
 import { IsAdmin, PermissionChecker, type CurrentUser } from '@girder/permissions';
 import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError } from 'class-validator';
+import { validate } from 'class-validator';
 import { TaskDto, type ListTasksQuery } from './dto/task.dto';
 import { TaskPayloadVault } from './task-payload-vault';
 import { TaskQueues } from './task-queues.service';
@@ -11,14 +15,6 @@ import { TaskRegistry, type RegisteredTaskType } from './task-registry';
 import { TaskWaiter } from './task-waiter';
 import type { Task } from './task.entity';
 import { TasksRepository } from './tasks.repository';
-
-function flatten(errors: ValidationError[], parent: string): FieldError[] {
-  return errors.flatMap((error) => {
-    const field = `${parent}.${error.property}`;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
-    return [...own, ...flatten(error.children ?? [], field)];
-  });
-}
 
 /** Submitting, reading, waiting for and cancelling tasks (the API side). */
 @Injectable()
@@ -142,7 +138,8 @@ export class TasksService {
       forbidNonWhitelisted: true,
       forbidUnknownValues: false,
     });
-    if (errors.length > 0) throw new ValidationFailedException(flatten(errors, 'payload'));
+    if (errors.length > 0)
+      throw new ValidationFailedException(flattenValidationErrors(errors, 'payload'));
     const problem = registered.handler.check?.(instance);
     if (problem) throw new ValidationFailedException([{ field: 'payload', message: problem }]);
     return instance;
