@@ -1,29 +1,20 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
-import { AuthGuard } from '@nestjs/passport';
+import { Injectable } from '@nestjs/common';
 import { ProblemException } from '@girder/errors';
-import { Authenticator, type CurrentUser, type RequestWithUser } from '@girder/permissions';
+import { Authenticator, type AuthenticationRequest, type CurrentUser } from '@girder/permissions';
 import { UsersService } from '@girder/users';
+import passport from 'passport';
+import { JWT_STRATEGY } from './jwt.strategy';
 
-/** Runs the passport JWT strategy and turns its failures into problem responses. */
-class JwtPassportGuard extends AuthGuard('jwt') {
-  override handleRequest<User = CurrentUser>(error: unknown, user: User | false): User {
-    if (error instanceof Error) throw error;
-    if (error)
-      throw new ProblemException('UNAUTHENTICATED', 'The access token is invalid or expired.');
-    if (!user)
-      throw new ProblemException('UNAUTHENTICATED', 'The access token is invalid or expired.');
-    return user;
-  }
-}
+const invalidToken = () =>
+  new ProblemException('UNAUTHENTICATED', 'The access token is invalid or expired.');
 
 /**
- * The `Authenticator` the permissions guard uses: bearer JWTs, checked for revocation; and
- * email + password through the users library for sign-ins without a token.
+ * The `Authenticator` the permissions guard and the queue dashboard use: bearer JWTs through
+ * the passport strategy (signature, expiry, then the revocation check), on plain request
+ * data; and email + password through the users library for sign-ins without a token.
  */
 @Injectable()
 export class JwtAuthenticator extends Authenticator {
-  private readonly guard = new JwtPassportGuard();
-
   constructor(private readonly users: UsersService) {
     super();
   }
@@ -34,12 +25,21 @@ export class JwtAuthenticator extends Authenticator {
     return user ? { id: user.id, role: user.role, sessionId: 'password' } : null;
   }
 
-  async authenticate(context: ExecutionContext): Promise<CurrentUser | null> {
-    const request = context
-      .switchToHttp()
-      .getRequest<RequestWithUser & { headers: Record<string, unknown> }>();
-    if (request.headers.authorization === undefined) return null;
-    await this.guard.canActivate(context);
-    return request.user ?? null;
+  authenticate(request: AuthenticationRequest): Promise<CurrentUser | null> {
+    if (request.headers.authorization === undefined) return Promise.resolve(null);
+    return new Promise<CurrentUser>((resolve, reject) => {
+      const done = (error: unknown, user?: CurrentUser | false) => {
+        // A ProblemException from the strategy (TOKEN_REVOKED) keeps its code.
+        if (error instanceof Error) reject(error);
+        else if (error || !user) reject(invalidToken());
+        else resolve(user);
+      };
+      const authenticate = passport.authenticate(JWT_STRATEGY, { session: false }, done) as (
+        request: unknown,
+        response: unknown,
+        next: (error?: unknown) => void,
+      ) => void;
+      authenticate(request, {}, (error) => done(error ?? invalidToken()));
+    });
   }
 }

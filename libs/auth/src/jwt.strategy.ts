@@ -13,7 +13,7 @@ import { SessionRevocations } from './session-revocations';
  * Verifies the bearer token (HS256 only, so `alg: none` and key-confusion tokens fail), then
  * asks Redis whether its session was revoked: a logout is honoured before the token expires.
  */
-const STRATEGY_NAME = 'jwt';
+export const JWT_STRATEGY = 'jwt';
 
 /**
  * Strategies of the applications alive in this process. Passport keeps one global registry, so
@@ -24,7 +24,7 @@ const liveStrategies: JwtStrategy[] = [];
 
 @Injectable()
 export class JwtStrategy
-  extends PassportStrategy(Strategy, STRATEGY_NAME)
+  extends PassportStrategy(Strategy, JWT_STRATEGY)
   implements OnApplicationShutdown
 {
   constructor(
@@ -45,7 +45,7 @@ export class JwtStrategy
     const index = liveStrategies.lastIndexOf(this);
     if (index >= 0) liveStrategies.splice(index, 1);
     const previous = liveStrategies.at(-1);
-    if (previous) passport.use(STRATEGY_NAME, previous);
+    if (previous) passport.use(JWT_STRATEGY, previous);
   }
 
   async validate(claims: Partial<AccessTokenClaims>): Promise<CurrentUser> {

@@ -1,5 +1,9 @@
-import type { ExecutionContext } from '@nestjs/common';
 import type { CurrentUser } from './current-user';
+
+/** What authentication reads of a request: its headers (an Express or Node request fits). */
+export interface AuthenticationRequest {
+  headers: Record<string, string | string[] | undefined>;
+}
 
 /**
  * Turns a request's credentials into a `CurrentUser`. The auth library provides the
@@ -8,7 +12,7 @@ import type { CurrentUser } from './current-user';
  * (UNAUTHENTICATED, TOKEN_REVOKED) when it carries bad ones.
  */
 export abstract class Authenticator {
-  abstract authenticate(context: ExecutionContext): Promise<CurrentUser | null>;
+  abstract authenticate(request: AuthenticationRequest): Promise<CurrentUser | null>;
 
   /**
    * Checks an email and password (for sign-ins outside the API's token flow, such as the queue

@@ -1,4 +1,4 @@
-export { Authenticator } from './authenticator';
+export { Authenticator, type AuthenticationRequest } from './authenticator';
 export { AllowAll, IsAdmin, IsAuthenticated } from './built-in.permissions';
 export {
   CurrentUser,

@@ -44,7 +44,7 @@ export class PermissionsGuard implements CanActivate {
     let user: CurrentUser | null = null;
     let authenticationError: Error | undefined;
     try {
-      user = await this.authenticator.authenticate(context);
+      user = await this.authenticator.authenticate(request);
     } catch (error) {
       authenticationError = error instanceof Error ? error : new Error(String(error));
     }

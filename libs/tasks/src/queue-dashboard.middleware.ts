@@ -1,5 +1,4 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { ProblemException } from '@girder/errors';
 import { Authenticator, IsAdmin, PermissionChecker, type CurrentUser } from '@girder/permissions';
 import { LoginAttemptLimiter } from '@girder/rate-limit';
@@ -27,11 +26,11 @@ export class QueueDashboardAuthMiddleware implements NestMiddleware {
     private readonly permissions: PermissionChecker,
   ) {}
 
-  async use(request: Request, response: Response, next: NextFunction): Promise<void> {
+  async use(request: Request, _response: Response, next: NextFunction): Promise<void> {
     const header = request.headers.authorization;
     const user = header?.startsWith('Basic ')
       ? await this.basic(header, request)
-      : await this.authenticator.authenticate(new ExecutionContextHost([request, response, next]));
+      : await this.authenticator.authenticate(request);
     if (!user) {
       throw new ProblemException(
         'UNAUTHENTICATED',
