@@ -11,6 +11,7 @@ import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { Reflector } from '@nestjs/core';
 import { createValidationPipe } from '@girder/errors';
+import { isUUID } from 'class-validator';
 import type { Request, Response } from 'express';
 import { from, of, switchMap, type Observable } from 'rxjs';
 import { CacheKeyMaker } from './cache-key-maker';
@@ -23,14 +24,13 @@ import {
 
 type CacheableHttpRequest = Request & CacheableRequest;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Path params in one spelling: UUIDs lower-case, so `/users/ABC…` and `/users/abc…` are one entry. */
-export function canonicalParams(params: Record<string, string>): Record<string, string> {
+function canonicalParams(params: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.keys(params)
       .sort()
-      .map((name) => [name, UUID.test(params[name]) ? params[name].toLowerCase() : params[name]]),
+      // The same test as UuidParamPipe, which lower-cases the id the handler sees.
+      .map((name) => [name, isUUID(params[name]) ? params[name].toLowerCase() : params[name]]),
   );
 }
 

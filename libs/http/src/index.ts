@@ -17,10 +17,6 @@ export {
 export { OptionalNotNull } from './optional-not-null';
 export { UuidParamPipe } from './uuid-param.pipe';
 export { MarkCached, MarkNotRateLimited, OPENAPI_MARKERS } from './openapi/openapi-extensions';
-export {
-  buildOpenApiDocument,
-  operationsOf,
-  type OpenApiOptions,
-} from './openapi/openapi-document';
+export { buildOpenApiDocument, type OpenApiOptions } from './openapi/openapi-document';
 export { ERROR_RESPONSES } from './openapi/problem-responses';
 export { setupSwagger } from './openapi/swagger';

@@ -25,10 +25,6 @@ export class OutageLog {
     private readonly level: 'error' | 'warn' = 'error',
   ) {}
 
-  get isDown(): boolean {
-    return this.downSince !== undefined;
-  }
-
   /** A failure: reported if it starts an outage, or as the reminder when one is due. */
   down(error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
 import { ProblemException } from '@girder/errors';
+import { OutageLog } from '@girder/logging';
 import { RateLimitStorage } from './rate-limit-storage';
 
 export const LOGIN_LIMIT_NAME = 'login';
@@ -18,6 +19,7 @@ export const loginLimitKey = (ip: string | undefined, identity: string): string 
 @Injectable()
 export class LoginAttemptLimiter {
   private readonly limit: number;
+  private readonly outage = new OutageLog(new Logger('RateLimit'), 'Login attempt counters');
 
   constructor(
     private readonly storage: RateLimitStorage,
@@ -37,14 +39,13 @@ export class LoginAttemptLimiter {
         MINUTE_MS,
         LOGIN_LIMIT_NAME,
       );
-    } catch {
+      this.outage.up();
+    } catch (error) {
+      this.outage.down(error);
+      // The problem filter adds Retry-After to every 503.
       throw new ProblemException(
         'SERVICE_UNAVAILABLE',
         'Rate limiting is unavailable; retry shortly.',
-        undefined,
-        {
-          'Retry-After': '5',
-        },
       );
     }
     if (blocked.isBlocked) {

@@ -12,7 +12,7 @@ export class TaskStorage {
     this.root = resolve(config.get('STORAGE_DIR'));
   }
 
-  async directory(area: 'exports' | 'outbox' | 'task-inputs'): Promise<string> {
+  async directory(area: 'exports' | 'task-inputs'): Promise<string> {
     const path = join(this.root, area);
     await mkdir(path, { recursive: true });
     return path;

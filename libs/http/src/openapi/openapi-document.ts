@@ -11,6 +11,7 @@ import { BEARER_AUTH } from '@girder/permissions';
 import { OPENAPI_MARKERS } from './openapi-extensions';
 import {
   ERROR_RESPONSES,
+  RATE_LIMIT_HEADERS,
   addHeader,
   addProblemComponents,
   type Operation,
@@ -56,7 +57,7 @@ const SUCCESS_DESCRIPTIONS: Record<string, string> = {
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as const;
 
 /** Every operation of the document, with its path and method. */
-export function operationsOf(
+function operationsOf(
   document: OpenAPIObject,
 ): Array<{ path: string; method: string; operation: Operation }> {
   return Object.entries(document.paths).flatMap(([path, item]) =>
@@ -176,8 +177,7 @@ function finishOperation(operation: Operation): void {
       response.description = SUCCESS_DESCRIPTIONS[status] ?? 'Success';
     addHeader(response, 'X-Request-ID');
     if (rateLimited) {
-      for (const name of ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'])
-        addHeader(response, name);
+      for (const name of RATE_LIMIT_HEADERS) addHeader(response, name);
     }
     if (cached && status === '200') addHeader(response, 'X-Cache');
   }

@@ -73,6 +73,9 @@ export const HEADERS: Record<string, HeaderObject> = {
   },
 };
 
+/** Sent on every response of a rate-limited route. */
+export const RATE_LIMIT_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
+
 const headerRef = (name: string): ReferenceObject => ({
   $ref: `#/components/headers/${name}`,
 });
@@ -86,8 +89,7 @@ export function addProblemComponents(document: OpenAPIObject): void {
     const headers: Record<string, ReferenceObject> = { 'X-Request-ID': headerRef('X-Request-ID') };
     if (status === '429' || status === '503') headers['Retry-After'] = headerRef('Retry-After');
     if (status === '429') {
-      for (const name of ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'])
-        headers[name] = headerRef(name);
+      for (const name of RATE_LIMIT_HEADERS) headers[name] = headerRef(name);
     }
     responses[name] = {
       description,
