@@ -2,6 +2,7 @@ import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { Cached, CacheService } from '@girder/cache';
 import Redis from 'ioredis';
 import { ApiClient, type SessionBody } from '../support/api-client';
+import { TcpProxy } from '../support/tcp-proxy';
 import { createApiApp, withEnv } from '../support/test-app';
 
 /** Counts its real calls, so a test can tell a cached answer from a computed one. */
@@ -292,6 +293,45 @@ describe('cache', () => {
         expect(renamed.body.name).toBe('Renamed while the cache is down');
       } finally {
         await offline.close();
+      }
+    });
+
+    it('a cut connection bypasses the cache at once, and the cache is used again after it returns', async () => {
+      const url = new URL(process.env.REDIS_URL!);
+      const proxy = new TcpProxy(url.hostname, Number(url.port || 6379));
+      await proxy.start();
+      const proxied = await withEnv(
+        { CACHE_REDIS_URL: `redis://127.0.0.1:${proxy.port}${url.pathname}` },
+        () => createApiApp(),
+      );
+      try {
+        const client = new ApiClient(proxied);
+        const session = await client.register({ name: 'Flaky Cache' });
+        const read = () => client.get('/api/v1/users/me', session.accessToken);
+        expect((await read()).headers['x-cache']).toBe('MISS');
+        expect((await read()).headers['x-cache']).toBe('HIT');
+
+        await proxy.cut();
+        const started = Date.now();
+        for (let attempt = 0; attempt < 5; attempt += 1) {
+          const response = await read();
+          expect(response.status).toBe(200);
+          expect(response.headers['x-cache']).toBe('MISS');
+        }
+        // Never queued behind the outage: five reads cost no more than one command timeout.
+        expect(Date.now() - started).toBeLessThan(2_000);
+
+        await proxy.restore();
+        const deadline = Date.now() + 10_000;
+        let cache = (await read()).headers['x-cache'];
+        while (cache !== 'HIT' && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          cache = (await read()).headers['x-cache'];
+        }
+        expect(cache).toBe('HIT');
+      } finally {
+        await proxied.close();
+        await proxy.stop();
       }
     });
   });

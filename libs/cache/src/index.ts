@@ -7,8 +7,5 @@ export {
 export { CacheResponseInterceptor } from './cache-response.interceptor';
 export { CacheModule } from './cache.module';
 export { CacheService, prefixTag, type CacheEntryOptions } from './cache.service';
-export { CacheStore } from './cache-store';
 export { Cached, type CachedOptions } from './cached.decorator';
-export { IoRedisKeyvStore } from './ioredis-keyv-store';
-export { RedisCacheStore } from './redis-cache.store';
 export { stableSerialize } from './stable-serialize';
