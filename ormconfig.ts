@@ -1,9 +1,18 @@
 import 'reflect-metadata';
-import { CreateSessions1795409287913, Session } from '@girder/auth';
+import {
+  AccountToken,
+  CreateAccountTokens1795420000001,
+  CreateSessions1795409287913,
+  Session,
+} from '@girder/auth';
 import { validateEnvironment } from '@girder/config';
 import { buildDataSourceOptions } from '@girder/database';
 import { CreateTasks1795410000000, Task } from '@girder/tasks';
-import { CreateUsers1795409287912, User } from '@girder/users';
+import {
+  AddUsersEmailVerifiedAt1795420000000,
+  CreateUsers1795409287912,
+  User,
+} from '@girder/users';
 import { config as loadDotenv } from 'dotenv';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 
@@ -11,11 +20,18 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
  * The schema of the whole application: every feature's entities and migrations, listed here
  * (the composition root for the TypeORM CLI, `npm start` and the e2e harness).
  */
-export const ENTITIES: NonNullable<DataSourceOptions['entities']> = [User, Session, Task];
+export const ENTITIES: NonNullable<DataSourceOptions['entities']> = [
+  User,
+  Session,
+  AccountToken,
+  Task,
+];
 export const MIGRATIONS: NonNullable<DataSourceOptions['migrations']> = [
   CreateUsers1795409287912,
   CreateSessions1795409287913,
   CreateTasks1795410000000,
+  AddUsersEmailVerifiedAt1795420000000,
+  CreateAccountTokens1795420000001,
 ];
 
 export function createCliDataSource(env: NodeJS.ProcessEnv = process.env): DataSource {

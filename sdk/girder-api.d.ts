@@ -120,6 +120,154 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify an email address with the token from the verification mail
+         * @description The token is single use and bound to the address it was sent to. Answers the verified User.
+         *
+         *     Errors besides the usual ones:
+         *
+         *     - 400: TOKEN_INVALID: unknown, expired, already used or for another purpose
+         */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a new verification mail to the caller
+         * @description Queued; nothing is sent when the address is verified by then. Limited per client IP (ACCOUNT_MAIL_RATE_LIMIT_PER_MINUTE) and per account (ACCOUNT_MAIL_RATE_LIMIT_PER_HOUR mails).
+         */
+        post: operations["resendVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a password-reset mail
+         * @description Always 202 with the same body, in similar time, whether or not the address has an account. The mail carries a single-use link valid PASSWORD_RESET_TTL_MINUTES (30). Limited per client IP and per email.
+         */
+        post: operations["forgotPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with the token from the reset mail
+         * @description Ends every session of the account, voids its other reset links and counts the address as verified.
+         *
+         *     Errors besides the usual ones:
+         *
+         *     - 400: TOKEN_INVALID: unknown, expired, already used or for another purpose
+         */
+        post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's live sessions, most recently used first
+         * @description `lastUsedAt`, `userAgent` and `ip` are those of the last sign-in or refresh; `current` marks the session making the call.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of your sessions
+         * @description Its access and refresh tokens are refused at once, on every API process. Another user's session, or one already ended, is 404.
+         */
+        delete: operations["endSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End all your sessions (or all but this one)
+         * @description With `keepCurrent: true` the session making the call stays signed in.
+         */
+        post: operations["logoutAll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -270,6 +418,8 @@ export interface paths {
          *     Errors besides the usual ones:
          *
          *     - 403: ?all=true by a caller who is not an admin
+         *
+         *     Authenticated, but not allowed (FORBIDDEN)
          */
         get: operations["listTasks"];
         put?: never;
@@ -280,6 +430,8 @@ export interface paths {
          *     Errors besides the usual ones:
          *
          *     - 403: The task type’s permission refuses the caller
+         *
+         *     Authenticated, but not allowed (FORBIDDEN)
          */
         post: operations["submitTask"];
         delete?: never;
@@ -379,6 +531,11 @@ export interface components {
             /** @enum {string} */
             role: "user" | "admin";
             isActive: boolean;
+            /**
+             * Format: date-time
+             * @description When the email address was verified; null until then
+             */
+            emailVerifiedAt: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -413,6 +570,69 @@ export interface components {
              * @example Jb3kZ8m1Jq2QpWc0c5dFz2rYH0aK9x1U4vS6tL8nE7o
              */
             refreshToken: string;
+        };
+        VerifyEmailDto: {
+            /**
+             * @description The token from the link in the mail (single use)
+             * @example Jb3kZ8m1Jq2QpWc0c5dFz2rYH0aK9x1U4vS6tL8nE7o
+             */
+            token: string;
+        };
+        MailAcceptedDto: {
+            /** @example If the address belongs to an account, a mail is on its way. */
+            message: string;
+        };
+        ForgotPasswordDto: {
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email: string;
+        };
+        ResetPasswordDto: {
+            /**
+             * @description The token from the link in the mail (single use)
+             * @example Jb3kZ8m1Jq2QpWc0c5dFz2rYH0aK9x1U4vS6tL8nE7o
+             */
+            token: string;
+            /**
+             * Format: password
+             * @example correct-horse-battery
+             */
+            password: string;
+        };
+        SessionInfoDto: {
+            /**
+             * Format: uuid
+             * @description The session id (the `sid` of its access tokens)
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the session started (sign-in)
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When its tokens were last refreshed
+             */
+            lastUsedAt: string;
+            /** @description User-Agent of the last refresh */
+            userAgent: string | null;
+            /** @description Client IP of the last refresh */
+            ip: string | null;
+            /** @description Whether this is the session making the call */
+            current: boolean;
+        };
+        SessionListDto: {
+            items: components["schemas"]["SessionInfoDto"][];
+        };
+        LogoutAllDto: {
+            /**
+             * @description Keep the session making this call (default false: end every session)
+             * @default false
+             */
+            keepCurrent?: boolean;
         };
         UpdateMeDto: {
             /** @example Ada Lovelace */
@@ -531,7 +751,7 @@ export interface components {
         /** @description A task submission: `type` decides the schema of `payload`. */
         SubmitTaskDto: components["schemas"]["ReportsSignupsSubmission"] | components["schemas"]["UsersExportSubmission"] | components["schemas"]["UsersImportSubmission"];
         /** @description A task: the API’s view of one background job. `type` decides `result`. */
-        TaskDto: components["schemas"]["EmailWelcomeTask"] | components["schemas"]["ReportsSignupsTask"] | components["schemas"]["UsersExportTask"] | components["schemas"]["UsersImportTask"];
+        TaskDto: components["schemas"]["AccountPasswordResetMailTask"] | components["schemas"]["AccountVerifyEmailMailTask"] | components["schemas"]["EmailWelcomeTask"] | components["schemas"]["ReportsSignupsTask"] | components["schemas"]["UsersExportTask"] | components["schemas"]["UsersImportTask"];
         TaskPageDto: {
             items: components["schemas"]["TaskDto"][];
             nextCursor: string | null;
@@ -682,6 +902,36 @@ export interface components {
             startedAt: string | null;
             /** Format: date-time */
             finishedAt: string | null;
+        };
+        /** @description A account.password-reset-mail task. */
+        AccountPasswordResetMailTask: components["schemas"]["TaskBase"] & {
+            /** @enum {string} */
+            type: "account.password-reset-mail";
+            /** @description The outcome once succeeded; else null */
+            result: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "account.password-reset-mail";
+        };
+        /** @description A account.verify-email-mail task. */
+        AccountVerifyEmailMailTask: components["schemas"]["TaskBase"] & {
+            /** @enum {string} */
+            type: "account.verify-email-mail";
+            /** @description The outcome once succeeded; else null */
+            result: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "account.verify-email-mail";
         };
         /** @description A email.welcome task. */
         EmailWelcomeTask: components["schemas"]["TaskBase"] & {
@@ -1010,6 +1260,226 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyEmailDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    resendVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailAcceptedDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    forgotPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgotPasswordDto"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailAcceptedDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordDto"];
+            };
+        };
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionListDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    endSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    logoutAll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LogoutAllDto"];
+            };
+        };
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -1069,6 +1539,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -1416,6 +1887,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1449,6 +1921,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -1486,6 +1959,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];

@@ -47,6 +47,7 @@ describe('auth (/api/v1/auth)', () => {
           name: 'Ada Lovelace',
           role: 'user',
           isActive: true,
+          emailVerifiedAt: null,
           createdAt: expect.stringMatching(/Z$/),
           updatedAt: expect.stringMatching(/Z$/),
         },

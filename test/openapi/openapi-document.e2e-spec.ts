@@ -48,21 +48,28 @@ const OPERATION_IDS = [
   'createUser',
   'deleteUser',
   'downloadTaskResult',
+  'endSession',
+  'forgotPassword',
   'getLiveness',
   'getMe',
   'getMetrics',
   'getReadiness',
   'getTask',
   'getUser',
+  'listSessions',
   'listTasks',
   'listUsers',
   'login',
   'logout',
+  'logoutAll',
   'refresh',
   'register',
+  'resendVerification',
+  'resetPassword',
   'submitTask',
   'updateMe',
   'updateUser',
+  'verifyEmail',
 ];
 
 describe('the OpenAPI document (/docs-json)', () => {
@@ -192,11 +199,14 @@ describe('the OpenAPI document (/docs-json)', () => {
       });
     }
     expect(publicIds.sort()).toEqual([
+      'forgotPassword',
       'getLiveness',
       'getReadiness',
       'login',
       'refresh',
       'register',
+      'resetPassword',
+      'verifyEmail',
     ]);
   });
 
@@ -208,6 +218,8 @@ describe('the OpenAPI document (/docs-json)', () => {
     expect(schemas.UserDto.properties?.email.format).toBe('email');
     // A task is one schema per type: `type` decides `result`.
     expect(Object.keys(schemas.TaskDto.discriminator?.mapping ?? {}).sort()).toEqual([
+      'account.password-reset-mail',
+      'account.verify-email-mail',
       'email.welcome',
       'reports.signups',
       'users.export',

@@ -13,6 +13,7 @@ export interface SessionBody {
     name: string;
     role: 'user' | 'admin';
     isActive: boolean;
+    emailVerifiedAt: string | null;
     createdAt: string;
     updatedAt: string;
   };

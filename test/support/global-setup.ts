@@ -47,6 +47,8 @@ export default async function globalSetup(): Promise<void> {
     RATE_LIMIT_PER_MINUTE: '1000000',
     LOGIN_RATE_LIMIT_PER_MINUTE: '1000000',
     REGISTER_RATE_LIMIT_PER_MINUTE: '1000000',
+    ACCOUNT_MAIL_RATE_LIMIT_PER_MINUTE: '1000000',
+    ACCOUNT_MAIL_RATE_LIMIT_PER_HOUR: '1000000',
   });
 
   await ensureDatabaseExists(databaseUrl);

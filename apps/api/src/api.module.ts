@@ -27,13 +27,16 @@ import { UsersModule } from '@girder/users';
     ErrorsModule.forRoot(),
     RateLimitModule,
     EventEmitterModule.forRoot(),
-    PermissionsModule.forRoot({ imports: [AuthModule], authenticator: JwtAuthenticator }),
+    PermissionsModule.forRoot({
+      imports: [AuthModule.forApi()],
+      authenticator: JwtAuthenticator,
+    }),
     HealthModule.forApi(),
     MailModule,
     TasksModule.forApi(),
     // Features.
     UsersModule.forApi(),
-    AuthModule,
+    AuthModule.forApi(),
   ],
 })
 export class ApiModule {}

@@ -1,4 +1,4 @@
-import { AUTH_API_TAG } from '@girder/auth';
+import { ACCOUNT_API_TAG, AUTH_API_TAG } from '@girder/auth';
 import type { HttpAppOptions } from '@girder/http';
 import { QUEUE_DASHBOARD_ROUTES, TASKS_API_TAG, taskTypesOpenApi } from '@girder/tasks';
 import { USERS_API_TAG } from '@girder/users';
@@ -9,7 +9,7 @@ export const API_HTTP_OPTIONS: HttpAppOptions = {
   bodyLimits: { '/api/v1/tasks': '5mb' },
   unversionedRoutes: QUEUE_DASHBOARD_ROUTES,
   openApi: {
-    tags: [AUTH_API_TAG, USERS_API_TAG, TASKS_API_TAG],
+    tags: [AUTH_API_TAG, ACCOUNT_API_TAG, USERS_API_TAG, TASKS_API_TAG],
     ...taskTypesOpenApi(),
   },
 };

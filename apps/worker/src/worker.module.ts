@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { AuthModule } from '@girder/auth';
 import { CacheModule } from '@girder/cache';
 import { ConfigModule } from '@girder/config';
 import { DatabaseModule } from '@girder/database';
@@ -26,6 +27,7 @@ import { UsersModule } from '@girder/users';
     TasksModule.forWorker(),
     // Features: each brings its task types.
     UsersModule.forWorker(),
+    AuthModule.forWorker(),
   ],
 })
 export class WorkerModule {}

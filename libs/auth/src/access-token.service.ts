@@ -8,6 +8,8 @@ export interface AccessTokenClaims {
   sub: string;
   role: UserRole;
   sid: string;
+  /** Email verified when issued (only `true` is trusted as is; see IsVerified). */
+  ev: boolean;
   jti: string;
   iat: number;
   exp: number;
@@ -24,9 +26,12 @@ export class AccessTokenService {
     this.ttlSeconds = config.get('JWT_ACCESS_TTL');
   }
 
-  sign(user: Pick<CurrentUser, 'id' | 'role'>, sessionFamily: string): Promise<string> {
+  sign(
+    user: Pick<CurrentUser, 'id' | 'role' | 'emailVerified'>,
+    sessionFamily: string,
+  ): Promise<string> {
     return this.jwt.signAsync(
-      { role: user.role, sid: sessionFamily },
+      { role: user.role, sid: sessionFamily, ev: user.emailVerified },
       { subject: user.id, jwtid: randomUUID(), expiresIn: this.ttlSeconds },
     );
   }

@@ -10,7 +10,7 @@ import {
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { LoginRateLimit, RegisterRateLimit } from '@girder/rate-limit';
-import { AllowAll, CurrentUser, IsAuthenticated, Permissions } from '@girder/permissions';
+import { AllowAll, CurrentUser, IsSignedIn, Permissions } from '@girder/permissions';
 import type { Request } from 'express';
 import { AuthService, type ClientInfo } from './auth.service';
 import { LoginDto, RefreshDto, RegisterDto, SessionDto } from './dto/auth.dto';
@@ -79,7 +79,7 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(204)
-  @Permissions(IsAuthenticated)
+  @Permissions(IsSignedIn)
   @ApiOperation({
     summary: 'Revoke the current session (access and refresh token) at once',
     description:

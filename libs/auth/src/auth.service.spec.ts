@@ -64,6 +64,7 @@ const ada: UserDto = {
   name: 'Ada',
   role: 'user',
   isActive: true,
+  emailVerifiedAt: null,
   createdAt: '2024-01-01T00:00:00.000Z',
   updatedAt: '2024-01-01T00:00:00.000Z',
 };
@@ -206,7 +207,10 @@ describe('AuthService', () => {
         ip: '203.0.113.7',
         userAgent: 'curl/8',
       });
-      expect(accessTokens.sign).toHaveBeenCalledWith(ada, FAMILY);
+      expect(accessTokens.sign).toHaveBeenCalledWith(
+        { id: USER_ID, role: 'user', emailVerified: false },
+        FAMILY,
+      );
       expect(sessions.revokeAllOfUser).not.toHaveBeenCalled();
     });
 
@@ -225,7 +229,12 @@ describe('AuthService', () => {
 
   describe('logout', () => {
     it('revokes the family of the caller’s session in the database and in Redis', async () => {
-      const caller: CurrentUser = { id: USER_ID, role: 'user', sessionId: FAMILY };
+      const caller: CurrentUser = {
+        id: USER_ID,
+        role: 'user',
+        sessionId: FAMILY,
+        emailVerified: true,
+      };
 
       await service.logout(caller);
 

@@ -7,7 +7,7 @@ import { UsersService, type UserDto } from '@girder/users';
 import { randomUUID } from 'node:crypto';
 import { AccessTokenService } from './access-token.service';
 import type { LoginDto, RegisterDto, SessionDto } from './dto/auth.dto';
-import { generateRefreshToken, hashRefreshToken } from './refresh-token';
+import { newOpaqueToken, hashOpaqueToken } from './opaque-token';
 import { SessionRevocations } from './session-revocations';
 import { SessionsRepository } from './sessions.repository';
 
@@ -80,7 +80,7 @@ export class AuthService {
 
   @Transactional()
   private async rotate(refreshToken: string, client: ClientInfo): Promise<Rotation> {
-    const current = await this.sessions.findByHashForUpdate(hashRefreshToken(refreshToken));
+    const current = await this.sessions.findByHashForUpdate(hashOpaqueToken(refreshToken));
     if (!current) return { kind: 'invalid' };
     if (current.revokedAt) return { kind: 'revoked' };
     if (current.usedAt) {
@@ -97,17 +97,20 @@ export class AuthService {
   }
 
   private async issue(user: UserDto, family: string, client: ClientInfo): Promise<SessionDto> {
-    const refreshToken = generateRefreshToken();
+    const refreshToken = newOpaqueToken();
     await this.sessions.insert({
       userId: user.id,
       family,
-      tokenHash: hashRefreshToken(refreshToken),
+      tokenHash: hashOpaqueToken(refreshToken),
       expiresAt: new Date(Date.now() + this.refreshTtlMs),
       ip: client.ip?.slice(0, 64) ?? null,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
     });
     return {
-      accessToken: await this.accessTokens.sign(user, family),
+      accessToken: await this.accessTokens.sign(
+        { id: user.id, role: user.role, emailVerified: user.emailVerifiedAt !== null },
+        family,
+      ),
       refreshToken,
       tokenType: 'Bearer',
       expiresIn: this.accessTokens.ttlSeconds,

@@ -22,7 +22,18 @@ export class JwtAuthenticator extends Authenticator {
   async verifyPassword(email: string, password: string): Promise<CurrentUser | null> {
     const user = await this.users.verifyCredentials(email, password);
     // Not a session: nothing to revoke; callers re-check the password (the dashboard every 15 s).
-    return user ? { id: user.id, role: user.role, sessionId: 'password' } : null;
+    return user
+      ? {
+          id: user.id,
+          role: user.role,
+          sessionId: 'password',
+          emailVerified: user.emailVerifiedAt !== null,
+        }
+      : null;
+  }
+
+  async isEmailVerified(user: CurrentUser): Promise<boolean> {
+    return user.emailVerified || this.users.isEmailVerified(user.id);
   }
 
   authenticate(request: AuthenticationRequest): Promise<CurrentUser | null> {

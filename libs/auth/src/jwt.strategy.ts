@@ -56,6 +56,6 @@ export class JwtStrategy
     if (await this.revocations.isRevoked(claims.sid)) {
       throw new ProblemException('TOKEN_REVOKED', 'This session has been revoked.');
     }
-    return { id: claims.sub, role, sessionId: claims.sid };
+    return { id: claims.sub, role, sessionId: claims.sid, emailVerified: claims.ev === true };
   }
 }

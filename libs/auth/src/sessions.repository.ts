@@ -5,6 +5,14 @@ import { TransactionalRepository } from '@girder/database';
 import { IsNull } from 'typeorm';
 import { Session } from './session.entity';
 
+export interface LiveSession {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  userAgent: string | null;
+  ip: string | null;
+}
+
 export type NewSession = Pick<
   Session,
   'userId' | 'family' | 'tokenHash' | 'expiresAt' | 'ip' | 'userAgent'
@@ -36,6 +44,56 @@ export class SessionsRepository extends TransactionalRepository<Session> {
   /** Revokes every live token of a family. */
   async revokeFamily(family: string): Promise<void> {
     await this.repository.update({ family, revokedAt: IsNull() }, { revokedAt: () => 'now()' });
+  }
+
+  /**
+   * The user's live sessions (families with an unused, unrevoked, unexpired token), most
+   * recently used first. A family's first token marks its start, its newest token its last use
+   * (refresh) and the client it came from.
+   */
+  async listLive(userId: string, limit: number): Promise<LiveSession[]> {
+    const rows: Array<{
+      id: string;
+      created_at: Date;
+      last_used_at: Date;
+      user_agent: string | null;
+      ip: string | null;
+    }> = await this.repository.query(
+      `SELECT family AS id,
+              min(created_at) AS created_at,
+              max(created_at) AS last_used_at,
+              (array_agg(user_agent ORDER BY created_at DESC))[1] AS user_agent,
+              (array_agg(ip ORDER BY created_at DESC))[1] AS ip
+         FROM sessions
+        WHERE user_id = $1
+        GROUP BY family
+       HAVING bool_or(revoked_at IS NULL AND used_at IS NULL AND expires_at > now())
+        ORDER BY last_used_at DESC, family DESC
+        LIMIT $2`,
+      [userId, limit],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+      userAgent: row.user_agent,
+      ip: row.ip,
+    }));
+  }
+
+  /** Revokes a live session (family) of this user; false when the user has no such live session. */
+  async revokeFamilyOf(userId: string, family: string): Promise<boolean> {
+    // node-postgres through TypeORM answers an UPDATE with [rows, affected count].
+    const [, affected] = await this.repository.query<[unknown[], number]>(
+      `UPDATE sessions SET revoked_at = now()
+        WHERE user_id = $1 AND family = $2 AND revoked_at IS NULL
+          AND EXISTS (SELECT 1 FROM sessions live
+                       WHERE live.user_id = $1 AND live.family = $2 AND live.revoked_at IS NULL
+                         AND live.used_at IS NULL AND live.expires_at > now())
+        RETURNING id`,
+      [userId, family],
+    );
+    return affected > 0;
   }
 
   /** Revokes every live token of a user (but those of `keepFamily`) and returns the families that had any. */

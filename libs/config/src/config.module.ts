@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigModule as NestConfigModule } from '@nestjs/config';
 import { AppConfig } from './app-config';
+import { Clock } from './clock';
 import { environmentConfig } from './environment.config';
 
 /**
@@ -16,7 +17,7 @@ import { environmentConfig } from './environment.config';
       load: [environmentConfig],
     }),
   ],
-  providers: [AppConfig],
-  exports: [AppConfig],
+  providers: [AppConfig, Clock],
+  exports: [AppConfig, Clock],
 })
 export class ConfigModule {}

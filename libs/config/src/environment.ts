@@ -189,6 +189,18 @@ export class Environment {
   @Min(1)
   REGISTER_RATE_LIMIT_PER_MINUTE = 10;
 
+  /** POST /auth/password/forgot and /auth/verify-email/resend per client IP. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  ACCOUNT_MAIL_RATE_LIMIT_PER_MINUTE = 5;
+
+  /** Account mails (reset, verification) per recipient address or account, per hour. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  ACCOUNT_MAIL_RATE_LIMIT_PER_HOUR = 5;
+
   /** Express's `trust proxy`: false, a hop count, or proxy addresses/CIDRs/names (see trust-proxy.ts). */
   @Transform(toTrustProxy)
   @IsTrustProxy()
@@ -237,6 +249,43 @@ export class Environment {
   @IsString()
   @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
   METRICS_TOKEN?: string;
+
+  /** The front end's base URL: account mails link to it. */
+  @Matches(/^https?:\/\/[^\s{}]+$/, { message: 'APP_URL must be an http:// or https:// URL' })
+  APP_URL = 'http://localhost:3000';
+
+  /** The verification link in mails; `{token}` is replaced. Default `<APP_URL>/verify-email?token={token}`. */
+  @IsOptional()
+  @Matches(/^https?:\/\/\S*\{token\}\S*$/, {
+    message: 'VERIFY_EMAIL_URL must be an http(s) URL containing {token}',
+  })
+  VERIFY_EMAIL_URL?: string;
+
+  /** The password-reset link in mails; `{token}` is replaced. Default `<APP_URL>/reset-password?token={token}`. */
+  @IsOptional()
+  @Matches(/^https?:\/\/\S*\{token\}\S*$/, {
+    message: 'RESET_PASSWORD_URL must be an http(s) URL containing {token}',
+  })
+  RESET_PASSWORD_URL?: string;
+
+  /** How long a password-reset link works. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 60)
+  PASSWORD_RESET_TTL_MINUTES = 30;
+
+  /** How long an email-verification link works. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(30 * 24)
+  EMAIL_VERIFICATION_TTL_HOURS = 48;
+
+  /** When true, `IsAuthenticated` also requires a verified email (403 EMAIL_NOT_VERIFIED). */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'REQUIRE_EMAIL_VERIFICATION must be true or false' })
+  REQUIRE_EMAIL_VERIFICATION = false;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';

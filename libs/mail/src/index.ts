@@ -1,2 +1,3 @@
 export { MailModule } from './mail.module';
 export { Mailer, type OutgoingMail, type SentMail } from './mailer';
+export { escapeHtml, html } from './html';

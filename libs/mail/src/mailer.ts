@@ -8,6 +8,8 @@ export interface OutgoingMail {
   to: string;
   subject: string;
   text: string;
+  /** An HTML alternative to `text`; build it with `html` from this library (escapes values). */
+  html?: string;
 }
 
 export interface SentMail {

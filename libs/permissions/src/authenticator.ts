@@ -20,4 +20,7 @@ export abstract class Authenticator {
    * The caller limits attempts (LoginAttemptLimiter).
    */
   abstract verifyPassword(email: string, password: string): Promise<CurrentUser | null>;
+
+  /** Whether the caller's email is verified now (not only when their token was issued). */
+  abstract isEmailVerified(user: CurrentUser): Promise<boolean>;
 }

@@ -10,6 +10,11 @@ export interface CurrentUser {
   id: string;
   role: UserRole;
   sessionId: string;
+  /**
+   * True when the address was verified when the token was issued. False may be stale (verified
+   * since): ask `Authenticator.isEmailVerified`, as `IsVerified` does, before refusing.
+   */
+  emailVerified: boolean;
 }
 
 export type RequestWithUser = { user?: CurrentUser | null };

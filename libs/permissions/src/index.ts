@@ -1,5 +1,5 @@
 export { Authenticator, type AuthenticationRequest } from './authenticator';
-export { AllowAll, IsAdmin, IsAuthenticated } from './built-in.permissions';
+export { AllowAll, IsAdmin, IsAuthenticated, IsSignedIn, IsVerified } from './built-in.permissions';
 export {
   CurrentUser,
   ROLES,

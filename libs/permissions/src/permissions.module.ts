@@ -1,11 +1,11 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Authenticator } from './authenticator';
-import { AllowAll, IsAdmin, IsAuthenticated } from './built-in.permissions';
+import { AllowAll, IsAdmin, IsAuthenticated, IsSignedIn, IsVerified } from './built-in.permissions';
 import { PermissionChecker } from './permission-checker';
 import { PermissionsGuard } from './permissions.guard';
 
-const BUILT_IN = [AllowAll, IsAuthenticated, IsAdmin];
+const BUILT_IN = [AllowAll, IsSignedIn, IsVerified, IsAuthenticated, IsAdmin];
 
 @Module({})
 export class PermissionsModule {

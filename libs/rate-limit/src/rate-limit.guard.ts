@@ -48,7 +48,9 @@ export class RateLimitGuard extends ThrottlerGuard {
           ? `Too many login attempts for this email; retry in ${state.timeToBlockExpire} s.`
           : name === 'register'
             ? `Too many sign-ups from this address; retry in ${state.timeToBlockExpire} s.`
-            : `Too many requests; retry in ${state.timeToBlockExpire} s.`,
+            : name.startsWith('account-mail')
+              ? `Too many account mails requested; retry in ${state.timeToBlockExpire} s.`
+              : `Too many requests; retry in ${state.timeToBlockExpire} s.`,
       );
     }
     return true;

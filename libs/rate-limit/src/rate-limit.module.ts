@@ -9,6 +9,7 @@ import { RateLimitStorage } from './rate-limit-storage';
 import { ROUTE_RATE_LIMIT_KEY, type RouteRateLimitName } from './route-rate-limit.decorator';
 
 const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
 
 @Module({ providers: [RateLimitStorage], exports: [RateLimitStorage] })
 class RateLimitStorageModule {}
@@ -16,7 +17,7 @@ class RateLimitStorageModule {}
 const clientIp = (request: Record<string, unknown>): string =>
   (request as unknown as Request).ip ?? 'unknown';
 
-function loginEmail(request: Record<string, unknown>): string {
+function bodyEmail(request: Record<string, unknown>): string {
   const email: unknown = (request.body as { email?: unknown } | undefined)?.email;
   return typeof email === 'string' ? email.trim().toLowerCase() : '';
 }
@@ -29,7 +30,9 @@ const routeLimit = (context: ExecutionContext): RouteRateLimitName | undefined =
  * - `default`: RATE_LIMIT_PER_MINUTE per client IP, across all routes;
  * - `login`: LOGIN_RATE_LIMIT_PER_MINUTE per client IP and email, on `@LoginRateLimit()` routes
  *   (`LoginAttemptLimiter` counts other password checks against the same counters);
- * - `register`: REGISTER_RATE_LIMIT_PER_MINUTE per client IP, on `@RegisterRateLimit()` routes.
+ * - `register`: REGISTER_RATE_LIMIT_PER_MINUTE per client IP, on `@RegisterRateLimit()` routes;
+ * - `account-mail` / `account-mail-recipient`: ACCOUNT_MAIL_RATE_LIMIT_PER_MINUTE per client IP
+ *   and ACCOUNT_MAIL_RATE_LIMIT_PER_HOUR per body email, on `@AccountMailRateLimit()` routes.
  * The client IP is Express's `req.ip` (see TRUST_PROXY). Health and metrics
  * routes opt out with `@SkipThrottle()`.
  */
@@ -55,7 +58,7 @@ const routeLimit = (context: ExecutionContext): RouteRateLimitName | undefined =
             ttl: MINUTE_MS,
             limit: config.get('LOGIN_RATE_LIMIT_PER_MINUTE'),
             skipIf: (context) => routeLimit(context) !== 'login',
-            getTracker: (request) => loginLimitKey(clientIp(request), loginEmail(request)),
+            getTracker: (request) => loginLimitKey(clientIp(request), bodyEmail(request)),
             generateKey: (_context, tracker) => tracker,
           },
           {
@@ -65,6 +68,24 @@ const routeLimit = (context: ExecutionContext): RouteRateLimitName | undefined =
             skipIf: (context) => routeLimit(context) !== 'register',
             getTracker: (request) => clientIp(request),
             generateKey: (_context, tracker) => `register:${tracker}`,
+          },
+          {
+            name: 'account-mail',
+            ttl: MINUTE_MS,
+            limit: config.get('ACCOUNT_MAIL_RATE_LIMIT_PER_MINUTE'),
+            skipIf: (context) => routeLimit(context) !== 'account-mail',
+            getTracker: (request) => clientIp(request),
+            generateKey: (_context, tracker) => `account-mail:${tracker}`,
+          },
+          {
+            name: 'account-mail-recipient',
+            ttl: HOUR_MS,
+            limit: config.get('ACCOUNT_MAIL_RATE_LIMIT_PER_HOUR'),
+            skipIf: (context) =>
+              routeLimit(context) !== 'account-mail' ||
+              bodyEmail(context.switchToHttp().getRequest<Record<string, unknown>>()) === '',
+            getTracker: (request) => bodyEmail(request),
+            generateKey: (_context, tracker) => `account-mail-to:${tracker}`,
           },
         ],
       }),

@@ -33,9 +33,24 @@ class MaySubmitExports implements Permission {
   hasPermission = jest.fn<Promise<boolean>, [CurrentUser | null]>();
 }
 
-const alice: CurrentUser = { id: 'alice-id', role: 'user', sessionId: 'alice-session' };
-const bob: CurrentUser = { id: 'bob-id', role: 'user', sessionId: 'bob-session' };
-const admin: CurrentUser = { id: 'admin-id', role: 'admin', sessionId: 'admin-session' };
+const alice: CurrentUser = {
+  id: 'alice-id',
+  role: 'user',
+  sessionId: 'alice-session',
+  emailVerified: true,
+};
+const bob: CurrentUser = {
+  id: 'bob-id',
+  role: 'user',
+  sessionId: 'bob-session',
+  emailVerified: true,
+};
+const admin: CurrentUser = {
+  id: 'admin-id',
+  role: 'admin',
+  sessionId: 'admin-session',
+  emailVerified: true,
+};
 
 function taskType(
   name: string,

@@ -1,6 +1,7 @@
 export { CreateUserDto, EmailField, NameField, PasswordField, UserDto, UserPageDto } from './dto';
 export { normaliseEmail } from './email';
 export { CreateUsers1795409287912 } from './migrations/1795409287912-CreateUsers';
+export { AddUsersEmailVerifiedAt1795420000000 } from './migrations/1795420000000-AddUsersEmailVerifiedAt';
 export { PasswordHasher } from './password-hasher';
 export { User } from './user.entity';
 export {

@@ -20,6 +20,10 @@ export class User extends BaseEntity {
   @Column({ type: 'boolean', default: true })
   isActive!: boolean;
 
+  /** When the owner proved they read mail at `email` (a verification link, a password reset). */
+  @Column({ type: 'timestamptz', precision: 3, nullable: true })
+  emailVerifiedAt!: Date | null;
+
   /** Never selected unless asked for explicitly, and never leaves the users library. */
   @Column({ type: 'text', select: false })
   passwordHash!: string;

@@ -21,7 +21,13 @@ import {
 } from '@nestjs/swagger';
 import { CacheResponse } from '@girder/cache';
 import { UuidParamPipe } from '@girder/http';
-import { CurrentUser, IsAdmin, IsAuthenticated, Permissions } from '@girder/permissions';
+import {
+  CurrentUser,
+  IsAdmin,
+  IsAuthenticated,
+  IsSignedIn,
+  Permissions,
+} from '@girder/permissions';
 import { LoginAttemptLimiter } from '@girder/rate-limit';
 import type { Request } from 'express';
 import { CreateUserDto } from './dto/create-user.dto';
@@ -50,7 +56,8 @@ export class UsersController {
   ) {}
 
   @Get('me')
-  @Permissions(IsAuthenticated)
+  // Unverified users too (REQUIRE_EMAIL_VERIFICATION): a client shows them their status.
+  @Permissions(IsSignedIn)
   @CacheResponse({ scope: 'user', tags: ({ user }) => (user ? [userCacheTag(user.id)] : []) })
   @ApiOperation({
     summary: 'The caller',

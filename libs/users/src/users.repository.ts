@@ -14,7 +14,8 @@ export interface UserFilter {
   role?: UserRole;
 }
 
-export type NewUser = Pick<User, 'email' | 'name' | 'role' | 'passwordHash'>;
+export type NewUser = Pick<User, 'email' | 'name' | 'role' | 'passwordHash'> &
+  Partial<Pick<User, 'emailVerifiedAt'>>;
 
 /** Signups of one UTC day. */
 export interface DailyCount {
@@ -141,7 +142,7 @@ export class UsersRepository extends TransactionalRepository<User> {
 
   async update(
     id: string,
-    changes: Partial<Pick<User, 'name' | 'role' | 'isActive' | 'passwordHash'>>,
+    changes: Partial<Pick<User, 'name' | 'role' | 'isActive' | 'passwordHash' | 'emailVerifiedAt'>>,
   ): Promise<void> {
     await this.repository.update({ id }, changes);
   }
@@ -160,6 +161,17 @@ export class UsersRepository extends TransactionalRepository<User> {
       .setLock('pessimistic_write')
       .getMany();
     return rows.map((row) => row.id);
+  }
+
+  /** Marks the address verified, unless the user's email is no longer `email`; false then. */
+  async markEmailVerified(id: string, email: string): Promise<boolean> {
+    const result = await this.repository
+      .createQueryBuilder()
+      .update()
+      .set({ emailVerifiedAt: () => 'COALESCE(email_verified_at, now())' })
+      .where('id = :id AND email = :email', { id, email })
+      .execute();
+    return (result.affected ?? 0) > 0;
   }
 
   async delete(id: string): Promise<boolean> {

@@ -27,6 +27,7 @@ function user(overrides: Partial<User> = {}): User {
     name: 'Ada',
     role: 'user',
     isActive: true,
+    emailVerifiedAt: null,
     passwordHash: '$argon2id$old',
     createdAt: new Date('2024-05-01T10:00:00.000Z'),
     updatedAt: new Date('2024-05-01T10:00:00.000Z'),

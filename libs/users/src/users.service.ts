@@ -67,6 +67,50 @@ export class UsersService {
     return user ? { id: user.id, role: user.role, isActive: user.isActive } : null;
   }
 
+  async findById(id: string): Promise<UserDto | null> {
+    const user = await this.users.findById(id);
+    return user ? UserDto.from(user) : null;
+  }
+
+  /** The user with this (normalised) email, or null. */
+  async findByEmail(email: string): Promise<UserDto | null> {
+    const user = await this.users.findByEmail(normaliseEmail(email));
+    return user ? UserDto.from(user) : null;
+  }
+
+  async isEmailVerified(id: string): Promise<boolean> {
+    const user = await this.users.findById(id);
+    return user?.emailVerifiedAt != null;
+  }
+
+  /**
+   * Records that the owner of `email` read a mail sent there. Null when the user is gone or no
+   * longer has that address (a link sent to an old address verifies nothing).
+   */
+  @Transactional()
+  async markEmailVerified(id: string, email: string): Promise<UserDto | null> {
+    if (!(await this.users.markEmailVerified(id, email))) return null;
+    await this.forgetCached(id);
+    return this.get(id);
+  }
+
+  /**
+   * Sets a new password through a reset link sent to `email`: the address counts as verified
+   * and every session of the user ends. False when the user no longer has that address.
+   */
+  @Transactional()
+  async resetPassword(id: string, email: string, password: string): Promise<boolean> {
+    const user = await this.users.findById(id);
+    if (!user || user.email !== email) return false;
+    await this.users.update(id, {
+      passwordHash: await this.hasher.hash(password),
+      emailVerifiedAt: user.emailVerifiedAt ?? new Date(),
+    });
+    await this.forgetCached(id);
+    await this.events.emitAsync(USER_ACCESS_REVOKED, new UserAccessRevoked(id, 'password-changed'));
+    return true;
+  }
+
   async get(id: string): Promise<UserDto> {
     const user = await this.users.findById(id);
     if (!user) throw new ProblemException('NOT_FOUND', 'No user with this id.');
@@ -186,6 +230,8 @@ export class UsersService {
       name: 'Administrator',
       role: ROLES.admin,
       passwordHash: await this.hasher.hash(password),
+      // The operator chose this address: there is nobody to send a verification link to.
+      emailVerifiedAt: new Date(),
     });
     if (created) this.logger.log(`Created admin user ${normalised}`);
     return created;

@@ -19,6 +19,14 @@ export class UserDto {
   @ApiProperty()
   isActive!: boolean;
 
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the email address was verified; null until then',
+  })
+  emailVerifiedAt!: string | null;
+
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
@@ -32,6 +40,7 @@ export class UserDto {
       name: user.name,
       role: user.role,
       isActive: user.isActive,
+      emailVerifiedAt: user.emailVerifiedAt?.toISOString() ?? null,
       createdAt: user.createdAt.toISOString(),
       updatedAt: user.updatedAt.toISOString(),
     };
