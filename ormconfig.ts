@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import {
   AccountToken,
   CreateAccountTokens1795420000001,
+  CreateSessionRevocations1795420000002,
   CreateSessions1795409287913,
   Session,
+  SessionRevocation,
 } from '@girder/auth';
 import { validateEnvironment } from '@girder/config';
 import { buildDataSourceOptions } from '@girder/database';
@@ -23,6 +25,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 export const ENTITIES: NonNullable<DataSourceOptions['entities']> = [
   User,
   Session,
+  SessionRevocation,
   AccountToken,
   Task,
 ];
@@ -32,6 +35,7 @@ export const MIGRATIONS: NonNullable<DataSourceOptions['migrations']> = [
   CreateTasks1795410000000,
   AddUsersEmailVerifiedAt1795420000000,
   CreateAccountTokens1795420000001,
+  CreateSessionRevocations1795420000002,
 ];
 
 export function createCliDataSource(env: NodeJS.ProcessEnv = process.env): DataSource {

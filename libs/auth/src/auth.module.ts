@@ -20,8 +20,9 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthenticator } from './jwt-authenticator';
 import { JwtStrategy } from './jwt.strategy';
+import { SessionRevocation } from './revocations/session-revocation.entity';
 import { Session } from './session.entity';
-import { SessionRevocations } from './session-revocations';
+import { SessionRevocations } from './revocations/session-revocations';
 import { SessionsRepository } from './sessions.repository';
 import { UserAccessListener } from './user-access.listener';
 
@@ -50,7 +51,7 @@ export class AuthModule {
     forApi ??= {
       module: AuthModule,
       imports: [
-        DatabaseModule.forFeature([Session, AccountToken]),
+        DatabaseModule.forFeature([Session, SessionRevocation, AccountToken]),
         UsersModule.forApi(),
         PassportModule,
         JwtModule.registerAsync({

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { newTestService, problemOf } from '../../../test/unit/new-test-service';
 import { AccessTokenService } from './access-token.service';
 import { AuthService } from './auth.service';
-import { SessionRevocations } from './session-revocations';
+import { SessionRevocations } from './revocations/session-revocations';
 import type { Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { AccessTokenService } from './access-token.service';
 import type { LoginDto, RegisterDto, SessionDto } from './dto/auth.dto';
 import { newOpaqueToken, hashOpaqueToken } from './opaque-token';
-import { SessionRevocations } from './session-revocations';
+import { SessionRevocations } from './revocations/session-revocations';
 import { SessionsRepository } from './sessions.repository';
 
 export interface ClientInfo {

@@ -8,3 +8,5 @@ export { JwtAuthenticator } from './jwt-authenticator';
 export { CreateSessions1795409287913 } from './migrations/1795409287913-CreateSessions';
 export { CreateAccountTokens1795420000001 } from './migrations/1795420000001-CreateAccountTokens';
 export { Session } from './session.entity';
+export { SessionRevocation } from './revocations/session-revocation.entity';
+export { CreateSessionRevocations1795420000002 } from './migrations/1795420000002-CreateSessionRevocations';

@@ -7,11 +7,12 @@ import passport from 'passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { AccessTokenClaims } from './access-token.service';
 import { ACCESS_TOKEN_KEY } from './auth.constants';
-import { SessionRevocations } from './session-revocations';
+import { SessionRevocations } from './revocations/session-revocations';
 
 /**
  * Verifies the bearer token (HS256 only, so `alg: none` and key-confusion tokens fail), then
- * asks Redis whether its session was revoked: a logout is honoured before the token expires.
+ * checks the in-memory set of revoked sessions (kept from PostgreSQL by SessionRevocations): a
+ * logout is honoured before the token expires, with no network round trip.
  */
 export const JWT_STRATEGY = 'jwt';
 
@@ -53,7 +54,7 @@ export class JwtStrategy
     if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !role) {
       throw new ProblemException('UNAUTHENTICATED', 'The access token is invalid or expired.');
     }
-    if (await this.revocations.isRevoked(claims.sid)) {
+    if (this.revocations.isRevoked(claims.sid)) {
       throw new ProblemException('TOKEN_REVOKED', 'This session has been revoked.');
     }
     return { id: claims.sub, role, sessionId: claims.sid, emailVerified: claims.ev === true };

@@ -3,7 +3,7 @@ import { TasksService } from '@girder/tasks';
 import { UsersService, type UserDto } from '@girder/users';
 import { newTestService, problemOf } from '../../../../test/unit/new-test-service';
 import { AuthService } from '../auth.service';
-import { SessionRevocations } from '../session-revocations';
+import { SessionRevocations } from '../revocations/session-revocations';
 import { SessionsRepository } from '../sessions.repository';
 import { AccountTokensRepository } from './account-tokens.repository';
 import { AccountService } from './account.service';

@@ -5,7 +5,7 @@ import type { CurrentUser } from '@girder/permissions';
 import { TasksService } from '@girder/tasks';
 import { UsersService, normaliseEmail, type UserDto } from '@girder/users';
 import { AuthService } from '../auth.service';
-import { SessionRevocations } from '../session-revocations';
+import { SessionRevocations } from '../revocations/session-revocations';
 import { SessionsRepository } from '../sessions.repository';
 import { AccountTokensRepository } from './account-tokens.repository';
 import type { SessionInfoDto } from './dto/account.dto';
