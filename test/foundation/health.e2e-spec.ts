@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import { TcpProxy } from '../support/tcp-proxy';
 import { createApiApp, withEnv } from '../support/test-app';
 
 describe('health (API)', () => {
@@ -26,18 +27,41 @@ describe('health (API)', () => {
     });
   });
 
-  it('GET /health/ready answers 503 in the terminus shape when Redis is unreachable', async () => {
-    const broken = await withEnv({ REDIS_URL: 'redis://127.0.0.1:1/0' }, () => createApiApp());
+  it('GET /health/ready stays 200 when Redis is unreachable (degraded), listing Redis as down', async () => {
+    const degraded = await withEnv({ REDIS_URL: 'redis://127.0.0.1:1/0' }, () => createApiApp());
     try {
-      const response = await request(broken.getHttpServer()).get('/health/ready').expect(503);
+      const response = await request(degraded.getHttpServer()).get('/health/ready').expect(200);
+      expect(response.body).toMatchObject({
+        status: 'ok',
+        info: { database: { status: 'up' } },
+        error: { redis: { status: 'down' } },
+        details: { database: { status: 'up' }, redis: { status: 'down' } },
+      });
+      await request(degraded.getHttpServer()).get('/health/live').expect(200);
+    } finally {
+      await degraded.close();
+    }
+  });
+
+  it('GET /health/ready answers 503 in the terminus shape when PostgreSQL is unreachable', async () => {
+    const database = new URL(process.env.DATABASE_URL!);
+    const proxy = new TcpProxy(database.hostname, Number(database.port || 5432));
+    database.port = String(await proxy.start());
+    const cut = await withEnv({ DATABASE_URL: database.toString() }, () => createApiApp());
+    try {
+      await request(cut.getHttpServer()).get('/health/ready').expect(200);
+      await proxy.cut();
+      const response = await request(cut.getHttpServer()).get('/health/ready').expect(503);
       expect(response.body).toMatchObject({
         status: 'error',
-        error: { redis: { status: 'down' } },
-        info: { database: { status: 'up' } },
+        error: { database: { status: 'down' } },
+        info: { redis: { status: 'up' } },
       });
-      await request(broken.getHttpServer()).get('/health/live').expect(200);
+      await request(cut.getHttpServer()).get('/health/live').expect(200);
     } finally {
-      await broken.close();
+      await proxy.restore();
+      await cut.close();
+      await proxy.stop();
     }
   });
 });

@@ -2,23 +2,13 @@ import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { WorkerHealthServer } from '@girder/health';
 import request from 'supertest';
 import { ApiClient, type SessionBody } from '../support/api-client';
+import { sample } from '../support/prometheus';
 import { createApiApp, withEnv } from '../support/test-app';
 import { createWorkerApp } from '../support/worker-app';
 import { TestTaskTypesModule } from '../tasks/test-task-types';
 
 /** Queues of this file only. */
 const ENV = { REDIS_KEY_PREFIX: `${process.env.REDIS_KEY_PREFIX}_metrics` };
-
-/** The value of one sample line, e.g. `name{a="1",b="2"} 3`, matched on the labels given. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) {
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return undefined;
-}
 
 describe('metrics', () => {
   let app: INestApplication;
@@ -62,6 +52,10 @@ describe('metrics', () => {
     expect(count('unmatched', '404')).toBeGreaterThanOrEqual(1);
     expect(text).toContain('http_request_duration_seconds_bucket{le="0.005"');
     expect(text).toContain('process_cpu_user_seconds_total');
+    // Dependencies: up per readiness check (run at scrape time); nothing degraded.
+    for (const dependency of ['database', 'redis', 'queues'])
+      expect(sample(text, 'girder_dependency_up', { dependency })).toBe(1);
+    expect(sample(text, 'girder_degraded', { dependency: 'rate_limit_redis' })).toBe(0);
     for (const queue of ['users', 'reports', 'email']) {
       expect(sample(text, 'girder_queue_jobs', { queue, state: 'waiting' })).toBeGreaterThanOrEqual(
         0,
@@ -95,6 +89,7 @@ describe('metrics', () => {
       }),
     ).toBe(1);
     expect(text).toContain('service="worker"');
+    expect(sample(text, 'girder_dependency_up', { dependency: 'queues' })).toBe(1);
   });
 
   describe('METRICS_TOKEN set: /metrics answers only Authorization: Bearer <METRICS_TOKEN>', () => {

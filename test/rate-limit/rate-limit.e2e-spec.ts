@@ -250,16 +250,21 @@ describe('rate limiting', () => {
     });
   });
 
-  describe('Redis unreachable', () => {
-    it('fails fast: limited routes answer 503 SERVICE_UNAVAILABLE at once, probes still answer', async () => {
-      const app = await limitedApp({ REDIS_URL: 'redis://127.0.0.1:1/0' });
+  describe('Redis unreachable from the start', () => {
+    it('counts in process memory: requests are answered at once and still limited', async () => {
+      const app = await limitedApp({
+        REDIS_URL: 'redis://127.0.0.1:1/0',
+        RATE_LIMIT_PER_MINUTE: '3',
+      });
       try {
+        const server = app.getHttpServer();
         const started = Date.now();
-        const response = await request(app.getHttpServer()).get('/api/v1/users/me');
-        expect(response.status).toBe(503);
-        expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
-        expect(Date.now() - started).toBeLessThan(3_000);
-        expect((await request(app.getHttpServer()).get('/health/live')).status).toBe(200);
+        const statuses: number[] = [];
+        for (let i = 0; i < 4; i += 1)
+          statuses.push((await request(server).get('/api/v1/users/me')).status);
+        expect(statuses).toEqual([401, 401, 401, 429]);
+        expect(Date.now() - started).toBeLessThan(2_000);
+        expect((await request(server).get('/health/live')).status).toBe(200);
       } finally {
         await app.close();
       }

@@ -26,7 +26,10 @@ export class ReadinessReport {
   @ApiPropertyOptional({ ...INDICATORS, description: 'Dependencies that are up' })
   info?: Record<string, { status: string }>;
 
-  @ApiPropertyOptional({ ...INDICATORS, description: 'Dependencies that are down' })
+  @ApiPropertyOptional({
+    ...INDICATORS,
+    description: 'Dependencies that are down (with status ok: degraded, not unready)',
+  })
   error?: Record<string, { status: string }>;
 
   @ApiProperty({ ...INDICATORS, description: 'Every dependency checked' })

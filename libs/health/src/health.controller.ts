@@ -34,10 +34,16 @@ export class HealthController {
   @ApiOperation({
     summary: 'Readiness: 200 when the process can do its job, else 503',
     description:
-      'Checks PostgreSQL and Redis (and the queues’ connection). Both answers have the @nestjs/terminus shape, not problem+json: load balancers and probes expect it.',
+      'Checks PostgreSQL, Redis and the queues’ connection. Only PostgreSQL being unreachable makes the API unready (503); Redis down is a degraded state (cache bypassed, rate limits counted per process): 200, with Redis listed as `down` in `error` and `details`. Both answers have the @nestjs/terminus shape, not problem+json: load balancers and probes expect it.',
   })
-  @ApiOkResponse({ type: ReadinessReport, description: 'Every dependency is up' })
-  @ApiServiceUnavailableResponse({ type: ReadinessReport, description: 'A dependency is down' })
+  @ApiOkResponse({
+    type: ReadinessReport,
+    description: 'Ready; a degraded dependency is listed as down in `error` and `details`',
+  })
+  @ApiServiceUnavailableResponse({
+    type: ReadinessReport,
+    description: 'PostgreSQL is unreachable',
+  })
   async getReadiness(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult> {
     const report = await this.readiness.check();
     // The terminus shape, not problem+json: load balancers and probes expect it.

@@ -1,3 +1,4 @@
+export { DependencyMetrics } from './dependency-metrics';
 export { HttpMetricsMiddleware } from './http-metrics.middleware';
 export { MetricsModule } from './metrics.module';
 export { MetricsRegistry } from './metrics-registry';

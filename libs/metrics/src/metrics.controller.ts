@@ -1,7 +1,8 @@
 import { Controller, Get, Header, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { MarkNotRateLimited } from '@girder/http';
 import { Permissions } from '@girder/permissions';
-import { SkipRateLimit } from '@girder/rate-limit';
 import { Registry } from 'prom-client';
 import { MetricsRegistry } from './metrics-registry';
 import { HasMetricsToken } from './metrics-token';
@@ -13,7 +14,10 @@ import { HasMetricsToken } from './metrics-token';
  */
 @ApiTags('operations')
 @Controller({ path: 'metrics', version: VERSION_NEUTRAL })
-@SkipRateLimit()
+// `@SkipRateLimit()` spelled out: @girder/rate-limit reports to this library's metrics, so
+// this library does not import it back.
+@SkipThrottle()
+@MarkNotRateLimited()
 export class MetricsController {
   constructor(private readonly registry: MetricsRegistry) {}
 

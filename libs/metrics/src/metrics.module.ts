@@ -5,6 +5,7 @@ import {
   type NestModule,
   RequestMethod,
 } from '@nestjs/common';
+import { DependencyMetrics } from './dependency-metrics';
 import { HttpMetricsMiddleware, HttpRequestDurations } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { MetricsRegistry } from './metrics-registry';
@@ -33,8 +34,8 @@ export class MetricsModule {
       global: true,
       imports: [HttpMetricsModule],
       controllers: [MetricsController],
-      providers: [registryFor('api'), HasMetricsToken],
-      exports: [MetricsRegistry],
+      providers: [registryFor('api'), DependencyMetrics, HasMetricsToken],
+      exports: [MetricsRegistry, DependencyMetrics],
     };
   }
 
@@ -43,8 +44,8 @@ export class MetricsModule {
     return {
       module: MetricsModule,
       global: true,
-      providers: [registryFor('worker')],
-      exports: [MetricsRegistry],
+      providers: [registryFor('worker'), DependencyMetrics],
+      exports: [MetricsRegistry, DependencyMetrics],
     };
   }
 }

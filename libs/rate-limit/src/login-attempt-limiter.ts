@@ -1,7 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
 import { ProblemException } from '@girder/errors';
-import { OutageLog } from '@girder/logging';
 import { RateLimitStorage } from './rate-limit-storage';
 
 export const LOGIN_LIMIT_NAME = 'login';
@@ -19,7 +18,6 @@ export const loginLimitKey = (ip: string | undefined, identity: string): string 
 @Injectable()
 export class LoginAttemptLimiter {
   private readonly limit: number;
-  private readonly outage = new OutageLog(new Logger('RateLimit'), 'Login attempt counters');
 
   constructor(
     private readonly storage: RateLimitStorage,
@@ -28,26 +26,18 @@ export class LoginAttemptLimiter {
     this.limit = config.get('LOGIN_RATE_LIMIT_PER_MINUTE');
   }
 
-  /** Counts one attempt; throws the 429 problem (with Retry-After) once the limit is passed. */
+  /**
+   * Counts one attempt; throws the 429 problem (with Retry-After) once the limit is passed.
+   * While Redis is unreachable the storage counts in process memory, so this never fails.
+   */
   async hit(ip: string | undefined, identity: string): Promise<void> {
-    let blocked: { isBlocked: boolean; timeToBlockExpire: number };
-    try {
-      blocked = await this.storage.increment(
-        loginLimitKey(ip, identity),
-        MINUTE_MS,
-        this.limit,
-        MINUTE_MS,
-        LOGIN_LIMIT_NAME,
-      );
-      this.outage.up();
-    } catch (error) {
-      this.outage.down(error);
-      // The problem filter adds Retry-After to every 503.
-      throw new ProblemException(
-        'SERVICE_UNAVAILABLE',
-        'Rate limiting is unavailable; retry shortly.',
-      );
-    }
+    const blocked = await this.storage.increment(
+      loginLimitKey(ip, identity),
+      MINUTE_MS,
+      this.limit,
+      MINUTE_MS,
+      LOGIN_LIMIT_NAME,
+    );
     if (blocked.isBlocked) {
       throw new ProblemException(
         'RATE_LIMITED',

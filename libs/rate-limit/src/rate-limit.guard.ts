@@ -1,36 +1,23 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
 import { ProblemException } from '@girder/errors';
-import { OutageLog } from '@girder/logging';
 import type { Response } from 'express';
 
 /**
  * The throttler guard with the contract's answers: `RateLimit-Limit`, `RateLimit-Remaining`
  * and `RateLimit-Reset` (seconds) on every limited response, and a 429 `RATE_LIMITED`
- * problem with `Retry-After` once a limit is hit. When the counters cannot be reached the
- * request fails fast with 503 rather than waiting or going unlimited.
+ * problem with `Retry-After` once a limit is hit. The storage (`RateLimitStorage`) never
+ * fails because of Redis: while Redis is unreachable it counts in process memory.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
-  private readonly outage = new OutageLog(new Logger('RateLimit'), 'Rate limit counters');
-
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
     const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = request;
     const { req, res } = this.getRequestResponse(context) as { req: object; res: Response };
     const name = throttler.name ?? 'default';
     const key = generateKey(context, await getTracker(req, context), name);
 
-    let state: Awaited<ReturnType<typeof this.storageService.increment>>;
-    try {
-      state = await this.storageService.increment(key, ttl, limit, blockDuration, name);
-      this.outage.up();
-    } catch (error) {
-      this.outage.down(error);
-      throw new ProblemException(
-        'SERVICE_UNAVAILABLE',
-        'Rate limiting is unavailable; retry shortly.',
-      );
-    }
+    const state = await this.storageService.increment(key, ttl, limit, blockDuration, name);
 
     const remaining = Math.max(0, limit - state.totalHits);
     // With two limits on a route (login), the headers describe the tighter one.

@@ -26,7 +26,8 @@ const routeLimit = (context: ExecutionContext): RouteRateLimitName | undefined =
   Reflect.getMetadata(ROUTE_RATE_LIMIT_KEY, context.getHandler()) as RouteRateLimitName | undefined;
 
 /**
- * Rate limits for the API, counted in Redis so every API process shares them:
+ * Rate limits for the API, counted in Redis so every API process shares them (in each
+ * process's memory while Redis is unreachable: `RateLimitStorage`):
  * - `default`: RATE_LIMIT_PER_MINUTE per client IP, across all routes;
  * - `login`: LOGIN_RATE_LIMIT_PER_MINUTE per client IP and email, on `@LoginRateLimit()` routes
  *   (`LoginAttemptLimiter` counts other password checks against the same counters);
