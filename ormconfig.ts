@@ -9,7 +9,7 @@ import {
 } from '@girder/auth';
 import { validateEnvironment } from '@girder/config';
 import { buildDataSourceOptions } from '@girder/database';
-import { CreateTasks1795410000000, Task } from '@girder/tasks';
+import { AddTasksOutbox1795430000000, CreateTasks1795410000000, Task } from '@girder/tasks';
 import {
   AddUsersEmailVerifiedAt1795420000000,
   CreateUsers1795409287912,
@@ -36,6 +36,7 @@ export const MIGRATIONS: NonNullable<DataSourceOptions['migrations']> = [
   AddUsersEmailVerifiedAt1795420000000,
   CreateAccountTokens1795420000001,
   CreateSessionRevocations1795420000002,
+  AddTasksOutbox1795430000000,
 ];
 
 export function createCliDataSource(env: NodeJS.ProcessEnv = process.env): DataSource {

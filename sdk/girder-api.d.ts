@@ -393,7 +393,7 @@ export interface paths {
         };
         /**
          * Readiness: 200 when the process can do its job, else 503
-         * @description Checks PostgreSQL and Redis (and the queues’ connection). Both answers have the @nestjs/terminus shape, not problem+json: load balancers and probes expect it.
+         * @description Checks PostgreSQL, Redis and the queues’ connection. Only PostgreSQL being unreachable makes the API unready (503); Redis down is a degraded state (cache bypassed, rate limits counted per process): 200, with Redis listed as `down` in `error` and `details`. Both answers have the @nestjs/terminus shape, not problem+json: load balancers and probes expect it.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -710,7 +710,7 @@ export interface components {
                 };
             };
             /**
-             * @description Dependencies that are down
+             * @description Dependencies that are down (with status ok: degraded, not unready)
              * @example {
              *       "database": {
              *         "status": "up"
@@ -1760,7 +1760,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every dependency is up */
+            /** @description Ready; a degraded dependency is listed as down in `error` and `details` */
             200: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -1773,7 +1773,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A dependency is down */
+            /** @description PostgreSQL is unreachable */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -72,6 +72,19 @@ export class ApiClient {
     return this.login(ADMIN.email, ADMIN.password);
   }
 
+  /** POST /api/v1/tasks; answers the raw response (202 with the task, or a problem). */
+  submitTask(type: string, payload: object, token: string) {
+    return this.send('post', '/api/v1/tasks', { type, payload }, token);
+  }
+
+  /** Submits a task that must be accepted (202) and answers its id. */
+  async submitAccepted(type: string, payload: object, token: string): Promise<string> {
+    const response = await this.submitTask(type, payload, token);
+    if (response.status !== 202)
+      throw new Error(`submit ${type} failed: ${response.status} ${response.text}`);
+    return (response.body as { id: string }).id;
+  }
+
   async get(path: string, token?: string) {
     const call = this.http().get(path);
     if (token) call.set('Authorization', `Bearer ${token}`);

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApiClient, type SessionBody } from '../support/api-client';
 import { AppProcess, freePort } from '../support/app-process';
+import { bulkImportCsv } from '../support/bulk-import';
 import { createApiApp, withEnv } from '../support/test-app';
 
 /** Queues of this file only. Workers are real processes, so they can be killed. */
@@ -10,17 +11,6 @@ const ENV = {
   WORKER_CONCURRENCY: '2',
   LOG_LEVEL: 'warn',
 };
-
-function importCsv(tag: string, rows: number): { csv: string; emails: string[] } {
-  const emails = Array.from({ length: rows }, (_, i) => `${tag}-${i}@bulk.example.com`);
-  return {
-    csv: [
-      'email,name,password',
-      ...emails.map((email, i) => `${email},Bulk ${i},bulk-password-${i}`),
-    ].join('\n'),
-    emails,
-  };
-}
 
 describe('worker resilience (real worker processes)', () => {
   let app: INestApplication;
@@ -48,20 +38,12 @@ describe('worker resilience (real worker processes)', () => {
     await app?.close();
   });
 
-  async function submitImport(csv: string): Promise<string> {
-    const submitted = await api.send(
-      'post',
-      '/api/v1/tasks',
-      { type: 'users.import', payload: { csv } },
-      admin.accessToken,
-    );
-    expect(submitted.status).toBe(202);
-    return submitted.body.id as string;
-  }
+  const submitImport = (csv: string): Promise<string> =>
+    api.submitAccepted('users.import', { csv }, admin.accessToken);
 
   it('a worker killed with SIGKILL mid-import loses nothing: the job is taken up again and every row is created once', async () => {
     const { worker } = await startWorker();
-    const { csv, emails } = importCsv(`kill${Date.now()}`, 2_000);
+    const { csv, emails } = bulkImportCsv(`kill${Date.now()}`, 2_000);
     const id = await submitImport(csv);
 
     const deadline = Date.now() + 60_000;
@@ -92,7 +74,7 @@ describe('worker resilience (real worker processes)', () => {
 
   it('while a 10,000-row import runs, the worker keeps answering /health/live', async () => {
     const { port } = await startWorker();
-    const { csv } = importCsv(`big${Date.now()}`, 10_000);
+    const { csv } = bulkImportCsv(`big${Date.now()}`, 10_000);
     const id = await submitImport(csv);
 
     let probes = 0;

@@ -236,6 +236,20 @@ export class Environment {
   @Max(600_000)
   TASK_STALLED_INTERVAL_MS = 30_000;
 
+  /** How often a worker hands off committed tasks whose job never reached Redis (the outbox sweep), and checks whether Redis lost its data. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  TASK_OUTBOX_SWEEP_MS = 2_000;
+
+  /** How often a worker checks that queued and running tasks still have their job in Redis (re-queuing those that lost it). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(86_400_000)
+  TASK_RECONCILE_MS = 60_000;
+
   @IsString()
   @MinLength(1)
   STORAGE_DIR = './storage';

@@ -1,4 +1,8 @@
-import { isRetryableTransactionError, problemForDatabaseError } from './database-error';
+import {
+  isDatabaseUnreachable,
+  isRetryableTransactionError,
+  problemForDatabaseError,
+} from './database-error';
 
 const pgError = (code: string) => ({ name: 'QueryFailedError', driverError: { code } });
 
@@ -51,5 +55,26 @@ describe('isRetryableTransactionError', () => {
     expect(isRetryableTransactionError(pgError('40P01'))).toBe(true);
     expect(isRetryableTransactionError(pgError('23505'))).toBe(false);
     expect(isRetryableTransactionError(new Error('x'))).toBe(false);
+  });
+});
+
+describe('isDatabaseUnreachable', () => {
+  it('is true for a database that cannot be reached or cannot serve, however it is wrapped', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+    });
+    expect(isDatabaseUnreachable(refused)).toBe(true);
+    expect(isDatabaseUnreachable(new Error('wrapper', { cause: refused }))).toBe(true);
+    expect(isDatabaseUnreachable(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isDatabaseUnreachable(pgError('57P01'))).toBe(true);
+    expect(isDatabaseUnreachable(pgError('53300'))).toBe(true);
+  });
+
+  it('is false for failed queries, serialization failures and other errors', () => {
+    expect(isDatabaseUnreachable(pgError('23505'))).toBe(false);
+    expect(isDatabaseUnreachable(pgError('40001'))).toBe(false);
+    expect(isDatabaseUnreachable(pgError('40P01'))).toBe(false);
+    expect(isDatabaseUnreachable(new Error('boom'))).toBe(false);
+    expect(isDatabaseUnreachable(undefined)).toBe(false);
   });
 });

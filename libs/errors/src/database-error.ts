@@ -62,6 +62,15 @@ export function isRetryableTransactionError(error: unknown): boolean {
 }
 
 /**
+ * The database could not be reached or cannot serve at all now (connection refused or lost,
+ * shutting down, out of connections), as opposed to a query that failed: retrying the same
+ * work later can succeed. Serialization failures and deadlocks are not counted here.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  return problemForDatabaseError(error) === UNAVAILABLE && !isRetryableTransactionError(error);
+}
+
+/**
  * Maps a database error to a problem, in one place for every route:
  * - integrity violations of the client's data → 409 / 400;
  * - data exceptions (SQLSTATE class 22: bad encoding such as a NUL byte, a date or number out

@@ -1,4 +1,4 @@
-export { isRetryableTransactionError } from './database-error';
+export { isDatabaseUnreachable, isRetryableTransactionError } from './database-error';
 export { ErrorReporter, LogErrorReporter, type ErrorReport } from './error-reporter';
 export { ErrorsModule, type ErrorsModuleOptions } from './errors.module';
 export { PROBLEM_CODES, codeForStatus, problemType, type ProblemCode } from './problem-code';

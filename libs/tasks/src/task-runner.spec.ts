@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { newTestService } from '../../../test/unit/new-test-service';
 import { TaskMetrics } from './task-metrics';
+import { TaskOutbox } from './task-outbox';
 import { TaskPayloadVault } from './task-payload-vault';
 import { TaskRegistry, type RegisteredTaskType } from './task-registry';
 import { TaskRunner, type TaskJobData } from './task-runner';
@@ -8,7 +9,9 @@ import type { TaskContext } from './task-type';
 import { TasksRepository } from './tasks.repository';
 
 const TASK_ID = '0b6f7e2c-3c1d-4a53-9d2e-6f1a7b8c9d0e';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/;
+/** What node-postgres throws when PostgreSQL is unreachable. */
+const refused = () =>
+  Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
 class ExamplePayload {}
 
@@ -66,6 +69,7 @@ describe('TaskRunner.run', () => {
   let tasks: jest.Mocked<TasksRepository>;
   let metrics: jest.Mocked<TaskMetrics>;
   let vault: jest.Mocked<TaskPayloadVault>;
+  let outbox: jest.Mocked<TaskOutbox>;
   let handler: ReturnType<typeof handlerMock>;
   let shutdown: AbortController;
 
@@ -76,6 +80,7 @@ describe('TaskRunner.run', () => {
     tasks = service.mock(TasksRepository);
     metrics = service.mock(TaskMetrics);
     vault = service.mock(TaskPayloadVault);
+    outbox = service.mock(TaskOutbox);
     handler = handlerMock();
     registry.get.mockReturnValue(registered(handler));
     tasks.markRunning.mockResolvedValue(true);
@@ -326,37 +331,114 @@ describe('TaskRunner.run', () => {
   });
 
   describe('scheduled jobs', () => {
-    const scheduled = (id: string) => job({ scheduled: true }, { id });
+    it('records the run as a task of its own, handed off like any other, without running it here', async () => {
+      outbox.submitScheduled.mockResolvedValue(TASK_ID);
 
-    it('inserts its task row with the handler’s scheduled payload and runs it', async () => {
-      handler.scheduledPayload.mockReturnValue({ day: '2024-05-01' });
-      handler.run.mockResolvedValue({});
+      await runner.run(job({ scheduled: true }, { id: 'repeat:signups:1' }), shutdown.signal);
 
-      await runner.run(scheduled('repeat:signups:1714521600000'), shutdown.signal);
+      expect(outbox.submitScheduled).toHaveBeenCalledWith(
+        expect.objectContaining({ handler }),
+        'repeat:signups:1',
+      );
+      expect(tasks.markRunning).not.toHaveBeenCalled();
+      expect(handler.run).not.toHaveBeenCalled();
+    });
+  });
 
-      const [row] = tasks.insertIfAbsent.mock.calls[0];
-      expect(row).toEqual({
-        id: expect.stringMatching(UUID),
-        type: 'example.run',
-        queue: 'reports',
-        payload: { day: '2024-05-01' },
-        ownerId: null,
-      });
-      expect(tasks.markRunning).toHaveBeenCalledWith(row.id, 1);
-      expect(handler.run).toHaveBeenCalledWith({ day: '2024-05-01' }, expect.anything());
-      expect(tasks.markSucceeded).toHaveBeenCalledWith(row.id, {}, undefined);
+  describe('a job handed off again (attemptsBefore)', () => {
+    it('numbers attempts after those used before, and fails for good on the last one left', async () => {
+      handler.run.mockRejectedValue(new Error('no'));
+
+      await expect(
+        runner.run(
+          job({ taskId: TASK_ID, attemptsBefore: 2 }, { attemptsMade: 0, attempts: 1 }),
+          shutdown.signal,
+        ),
+      ).rejects.toThrow('no');
+
+      expect(tasks.markRunning).toHaveBeenCalledWith(TASK_ID, 3);
+      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'no', true);
+    });
+  });
+
+  describe('PostgreSQL unreachable', () => {
+    it('does not record a failure for an attempt that failed only because of it', async () => {
+      handler.run.mockRejectedValue(new Error('query failed', { cause: refused() }));
+
+      await expect(
+        runner.run(job({ taskId: TASK_ID }, { attemptsMade: 2, attempts: 3 }), shutdown.signal),
+      ).rejects.toThrow('query failed');
+
+      expect(tasks.markFailed).not.toHaveBeenCalled();
+      expect(metrics.countRun).not.toHaveBeenCalled();
     });
 
-    it('derives a stable task id from the job id', async () => {
+    it('lets the error of a claim that could not be written reach the worker', async () => {
+      tasks.markRunning.mockRejectedValue(refused());
+
+      await expect(runner.run(job({ taskId: TASK_ID }), shutdown.signal)).rejects.toThrow(
+        'ECONNREFUSED',
+      );
+      expect(handler.run).not.toHaveBeenCalled();
+    });
+
+    it('records a finished task’s outcome once it is back, retrying with backoff', async () => {
+      jest.useFakeTimers();
+      handler.run.mockResolvedValue({ ok: true });
+      tasks.markSucceeded
+        .mockRejectedValueOnce(refused())
+        .mockRejectedValueOnce(new Error('Connection terminated unexpectedly'))
+        .mockResolvedValueOnce();
+
+      const run = runner.run(job({ taskId: TASK_ID }), shutdown.signal);
+      await jest.advanceTimersByTimeAsync(250);
+      expect(tasks.markSucceeded).toHaveBeenCalledTimes(2);
+      expect(runner.runningTaskIds()).toEqual([TASK_ID]);
+      await jest.advanceTimersByTimeAsync(500);
+      await run;
+
+      expect(tasks.markSucceeded).toHaveBeenCalledTimes(3);
+      expect(tasks.markFailed).not.toHaveBeenCalled();
+      expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'succeeded');
+      expect(runner.runningTaskIds()).toEqual([]);
+    });
+
+    it('retries recording a failure the same way', async () => {
+      jest.useFakeTimers();
+      handler.run.mockRejectedValue(new Error('SMTP refused'));
+      tasks.markFailed.mockRejectedValueOnce(refused()).mockResolvedValueOnce();
+
+      const run = runner.run(job({ taskId: TASK_ID }), shutdown.signal);
+      const settled = expect(run).rejects.toThrow('SMTP refused');
+      await jest.advanceTimersByTimeAsync(250);
+      await settled;
+
+      expect(tasks.markFailed).toHaveBeenCalledTimes(2);
+      expect(tasks.markFailed).toHaveBeenLastCalledWith(TASK_ID, 'SMTP refused', false);
+    });
+
+    it('stops waiting at shutdown: the job runs again later', async () => {
       handler.run.mockResolvedValue({});
+      tasks.markSucceeded.mockRejectedValue(refused());
 
-      await runner.run(scheduled('repeat:signups:1'), shutdown.signal);
-      await runner.run(scheduled('repeat:signups:1'), shutdown.signal);
-      await runner.run(scheduled('repeat:signups:2'), shutdown.signal);
+      const run = runner.run(job({ taskId: TASK_ID }), shutdown.signal);
+      const settled = expect(run).rejects.toThrow('ECONNREFUSED');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      shutdown.abort('SIGTERM');
+      await settled;
 
-      const [first, again, other] = tasks.insertIfAbsent.mock.calls.map(([row]) => row.id);
-      expect(again).toBe(first);
-      expect(other).not.toBe(first);
+      expect(tasks.markFailed).not.toHaveBeenCalled();
+    });
+
+    it('does not retry an outcome that failed for another reason', async () => {
+      handler.run.mockResolvedValue({});
+      tasks.markSucceeded.mockRejectedValue(new Error('value too long'));
+
+      await expect(runner.run(job({ taskId: TASK_ID }), shutdown.signal)).rejects.toThrow(
+        'value too long',
+      );
+      expect(tasks.markSucceeded).toHaveBeenCalledTimes(1);
+      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'value too long', false);
     });
   });
 });

@@ -1,28 +1,22 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { isDatabaseUnreachable } from '@girder/errors';
+import { OutageLog } from '@girder/logging';
 import { UnrecoverableError, type Job } from 'bullmq';
-import { createHash } from 'node:crypto';
+import { abortableDelay } from './abortable-delay';
 import { TaskMetrics } from './task-metrics';
-import { TaskPayloadVault, type PayloadReference } from './task-payload-vault';
+import { TaskOutbox, type TaskJobData } from './task-outbox';
+import { TaskPayloadVault } from './task-payload-vault';
 import { TaskRegistry } from './task-registry';
 import type { TaskContext } from './task-type';
 import { TasksRepository } from './tasks.repository';
 
-export interface TaskJobData {
-  taskId?: string;
-  payload?: object;
-  /** Instead of `payload`, for types whose payload holds secrets (see TaskPayloadVault). */
-  payloadRef?: PayloadReference;
-  /** Set by job schedulers: the handler builds its own payload. */
-  scheduled?: boolean;
-}
+export type { TaskJobData } from './task-outbox';
 
 class TaskTimeoutError extends Error {}
 
-/** A stable UUID for a scheduled job, so a re-run after a crash finds the same task row. */
-function taskIdForJob(jobId: string): string {
-  const hex = createHash('sha256').update(`girder-task:${jobId}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
+/** Backoff of a task outcome that could not be recorded because PostgreSQL was unreachable. */
+const RECORD_RETRY_FIRST_MS = 250;
+const RECORD_RETRY_MAX_MS = 5_000;
 
 /** Readable, bounded error text for the task record (no stack traces). */
 function describeError(error: unknown): string {
@@ -33,18 +27,31 @@ function describeError(error: unknown): string {
 /**
  * Runs one job in the worker and keeps its task record truthful: running → succeeded, or
  * failed after the last attempt (queued again in between). A job whose task is cancelled or
- * already finished (a stalled job run again after a crash) is skipped, so each task ends once.
+ * already finished (a stalled job run again after a crash, a job handed off twice) is skipped,
+ * so each task ends once.
+ *
+ * PostgreSQL unreachable: an outcome is recorded once it is back (retried with backoff, never
+ * dropped); an attempt that failed only because of it is not recorded as failed, and the error
+ * reaches TaskWorkers, which puts the job back without using up an attempt.
  */
 @Injectable()
 export class TaskRunner {
   private readonly logger = new Logger('TaskRunner');
+  private readonly outage = new OutageLog(this.logger, 'Recording task outcomes in PostgreSQL');
+  private readonly running = new Set<string>();
 
   constructor(
     private readonly registry: TaskRegistry,
     private readonly tasks: TasksRepository,
     private readonly metrics: TaskMetrics,
     private readonly vault: TaskPayloadVault,
+    private readonly outbox: TaskOutbox,
   ) {}
+
+  /** The tasks this process is running now (TaskWorkers' heartbeat keeps their rows fresh). */
+  runningTaskIds(): string[] {
+    return [...this.running];
+  }
 
   async run(job: Job<TaskJobData>, shutdown: AbortSignal): Promise<void> {
     const registered = this.registry.get(job.name);
@@ -54,36 +61,48 @@ export class TaskRunner {
       if (job.data.taskId) await this.tasks.failQueued(job.data.taskId, message);
       throw new UnrecoverableError(message);
     }
-    const { options, handler } = registered;
+    const { options } = registered;
 
-    let taskId = job.data.taskId;
-    let payload = job.data.payload ?? {};
     if (job.data.scheduled) {
-      taskId = taskIdForJob(job.id!);
-      payload = handler.scheduledPayload?.() ?? {};
-      await this.tasks.insertIfAbsent({
-        id: taskId,
-        type: options.name,
-        queue: options.queue,
-        payload: { ...payload },
-        ownerId: null,
-      });
+      // A schedule's run becomes a task of its own, handed off (and recovered) like any other.
+      const taskId = await this.outbox.submitScheduled(registered, job.id!);
+      this.logger.log(`Scheduled ${options.name} run recorded as task ${taskId}`);
+      return;
     }
+    const taskId = job.data.taskId;
     if (!taskId) throw new UnrecoverableError('Job without a task id');
 
-    const attempt = job.attemptsMade + 1;
+    const attempt = (job.data.attemptsBefore ?? 0) + job.attemptsMade + 1;
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (!(await this.tasks.markRunning(taskId, attempt))) {
       this.logger.log(`Task ${taskId} is cancelled or already finished: skipped`);
       this.metrics.countRun(options.queue, options.name, 'skipped');
       await this.vault.remove(taskId);
       return;
     }
+    this.running.add(taskId);
+    try {
+      await this.runClaimed(job, taskId, attempt, lastAttempt, shutdown);
+    } finally {
+      this.running.delete(taskId);
+    }
+  }
+
+  private async runClaimed(
+    job: Job<TaskJobData>,
+    taskId: string,
+    attempt: number,
+    lastAttempt: boolean,
+    shutdown: AbortSignal,
+  ): Promise<void> {
+    const { options, handler } = this.registry.get(job.name)!;
+    let payload = job.data.payload ?? {};
     if (job.data.payloadRef) {
       try {
         payload = await this.vault.load(job.data.payloadRef);
       } catch {
         const message = 'The task input is no longer available (STORAGE_DIR shared and kept?)';
-        await this.tasks.markFailed(taskId, message, true);
+        await this.record(() => this.tasks.markFailed(taskId, message, true), shutdown);
         this.metrics.countRun(options.queue, options.name, 'failed');
         throw new UnrecoverableError(message);
       }
@@ -113,12 +132,18 @@ export class TaskRunner {
         }, options.timeoutMs);
       });
       const result = await Promise.race([handler.run(payload, context), timeout]);
-      await this.tasks.markSucceeded(taskId, result, handler.file?.(result));
+      clearTimeout(timer);
+      await this.record(
+        () => this.tasks.markSucceeded(taskId, result, handler.file?.(result)),
+        shutdown,
+      );
       if (job.data.payloadRef) await this.vault.remove(taskId);
       this.metrics.countRun(options.queue, options.name, 'succeeded');
     } catch (error) {
-      const final = error instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
-      await this.tasks.markFailed(taskId, describeError(error), final);
+      // The attempt failed only because PostgreSQL is unreachable: not the task's failure.
+      if (isDatabaseUnreachable(error)) throw error;
+      const final = error instanceof UnrecoverableError || lastAttempt;
+      await this.record(() => this.tasks.markFailed(taskId, describeError(error), final), shutdown);
       if (final && job.data.payloadRef) await this.vault.remove(taskId);
       this.metrics.countRun(options.queue, options.name, final ? 'failed' : 'retried');
       this.logger.warn(
@@ -128,6 +153,24 @@ export class TaskRunner {
     } finally {
       clearTimeout(timer);
       shutdown.removeEventListener('abort', abortOnShutdown);
+    }
+  }
+
+  /**
+   * Writes an outcome, retrying with backoff while PostgreSQL is unreachable: the work is done,
+   * so its outcome is never dropped. Only shutdown ends the wait (the job then runs again).
+   */
+  private async record(write: () => Promise<void>, shutdown: AbortSignal): Promise<void> {
+    for (let delay = RECORD_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, RECORD_RETRY_MAX_MS)) {
+      try {
+        await write();
+        this.outage.up();
+        return;
+      } catch (error) {
+        if (!isDatabaseUnreachable(error) || shutdown.aborted) throw error;
+        this.outage.down(error);
+        if (!(await abortableDelay(delay, shutdown))) throw error;
+      }
     }
   }
 }

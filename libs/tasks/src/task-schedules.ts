@@ -10,7 +10,7 @@ const RETRY_MS = 5_000;
  * with BullMQ's job schedulers, in the worker. `upsertJobScheduler` is keyed by the schedule's
  * id, so restarts and several workers keep exactly one schedule (and a changed cron replaces
  * it). Runs of a schedule carry `{ scheduled: true }`: the runner asks the handler for the
- * payload and records a task row for each run.
+ * payload, records a task row for each run and hands that task off like any other.
  */
 @Injectable()
 export class TaskSchedules implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -29,10 +29,16 @@ export class TaskSchedules implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Not awaited: a worker whose Redis is down still boots (and reports it in readiness). */
   onApplicationBootstrap(): void {
+    void this.registerAll().then(() => this.markRegistered());
+  }
+
+  /**
+   * Upserts every schedule, retrying while Redis is unreachable; settles once all are in. At
+   * boot, and again when Redis lost its data (TaskOutboxSweeper notices).
+   */
+  async registerAll(): Promise<void> {
     const scheduled = this.registry.all().filter((type) => type.options.schedule);
-    void Promise.all(scheduled.map((type) => this.register(type))).then(() =>
-      this.markRegistered(),
-    );
+    await Promise.all(scheduled.map((type) => this.register(type)));
   }
 
   onApplicationShutdown(): void {

@@ -9,6 +9,8 @@ export const FINISHED_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 
 @Entity('tasks')
 @Index('ix_tasks_owner_created', ['ownerId', 'createdAt', 'id'])
 @Index('ix_tasks_created', ['createdAt', 'id'])
+@Index('ix_tasks_outbox', ['createdAt'], { where: `"status" = 'queued' AND "enqueued_at" IS NULL` })
+@Index('ix_tasks_unfinished', ['id'], { where: `"status" IN ('queued', 'running')` })
 @Check('ck_tasks_status', `"status" IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')`)
 @Check('ck_tasks_progress', `"progress" BETWEEN 0 AND 100`)
 export class Task extends BaseEntity {
@@ -56,4 +58,18 @@ export class Task extends BaseEntity {
 
   @Column({ type: 'timestamptz', precision: 3, nullable: true })
   finishedAt!: Date | null;
+
+  /**
+   * When the job reached its queue. Null: the task is still in the outbox (committed, not yet
+   * handed to BullMQ), and the worker's sweep hands it off.
+   */
+  @Column({ type: 'timestamptz', precision: 3, nullable: true, select: false })
+  enqueuedAt?: Date | null;
+
+  /**
+   * REDIS_KEY_PREFIX of the deployment whose queues carry the job: workers sweep and reconcile
+   * only their own (several deployments, or e2e suites, may share one database).
+   */
+  @Column({ type: 'varchar', length: 64, nullable: true, select: false })
+  queuePrefix?: string | null;
 }

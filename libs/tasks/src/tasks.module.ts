@@ -7,6 +7,8 @@ import { QueueDashboardAuthMiddleware } from './queue-dashboard.middleware';
 import { QueueDashboardQueues } from './queue-dashboard.queues';
 import { QUEUE_DASHBOARD_PATH } from './queue-dashboard.routes';
 import { TaskMetrics } from './task-metrics';
+import { TaskOutbox } from './task-outbox';
+import { TaskOutboxSweeper } from './task-outbox-sweeper';
 import { TaskPayloadVault } from './task-payload-vault';
 import { QUEUE_TOKEN_PROVIDERS, TaskQueues } from './task-queues.service';
 import { TaskRegistry } from './task-registry';
@@ -28,6 +30,7 @@ const shared: Provider[] = [
   TaskMetrics,
   TaskStorage,
   TaskPayloadVault,
+  TaskOutbox,
 ];
 
 /**
@@ -67,13 +70,13 @@ export class TasksModule {
     };
   }
 
-  /** The queue workers and schedules. */
+  /** The queue workers, schedules, and the outbox sweep and reconciliation. */
   static forWorker(): DynamicModule {
     return {
       module: TasksModule,
       global: true,
       imports: [DiscoveryModule, DatabaseModule.forFeature([Task])],
-      providers: [...shared, TaskRunner, TaskWorkers, TaskSchedules],
+      providers: [...shared, TaskRunner, TaskWorkers, TaskSchedules, TaskOutboxSweeper],
       exports: [TaskRegistry, TaskQueues, TaskStorage, TaskSchedules, ...QUEUE_TOKEN_PROVIDERS],
     };
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
+import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { TransactionalRepository } from '@girder/database';
 import type { KeysetPosition } from '@girder/http';
@@ -7,7 +7,22 @@ import { In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Task } from './task.entity';
 
-export type NewTask = Pick<Task, 'type' | 'queue' | 'payload' | 'ownerId'> & { id?: string };
+export type NewTask = Pick<Task, 'type' | 'queue' | 'payload' | 'ownerId'> & {
+  id?: string;
+  queuePrefix?: string;
+};
+
+/** What handing a task to its queue needs: the job is built from the record alone. */
+export interface OutboxRow {
+  id: string;
+  type: string;
+  queue: string;
+  status: 'queued' | 'running';
+  attempts: number;
+  payload: Record<string, unknown>;
+}
+
+const OUTBOX_COLUMNS = 'id, type, queue, status, attempts, payload';
 
 @Injectable()
 export class TasksRepository extends TransactionalRepository<Task> {
@@ -28,6 +43,107 @@ export class TasksRepository extends TransactionalRepository<Task> {
       .values(task as QueryDeepPartialEntity<Task>)
       .orIgnore()
       .execute();
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return this.repository.exists({ where: { id } });
+  }
+
+  /** The task as the outbox sees it, or null when it is no longer queued or running. */
+  async findUnfinished(id: string): Promise<OutboxRow | null> {
+    const rows: OutboxRow[] = await this.manager.query(
+      `SELECT ${OUTBOX_COLUMNS} FROM tasks WHERE id = $1 AND status IN ('queued', 'running')`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Runs `work` in a transaction of its own (row locks taken in it last until it ends). */
+  inOwnTransaction<T>(work: () => Promise<T>): Promise<T> {
+    return this.txHost.withTransaction(Propagation.RequiresNew, work);
+  }
+
+  /**
+   * The outbox: committed tasks still queued whose job never reached the queue, oldest first,
+   * created more than `olderThanMs` ago (younger ones are being handed off by their
+   * submitter). Locked for the surrounding transaction; rows another sweeper holds are skipped.
+   */
+  lockUnenqueued(prefix: string, olderThanMs: number, limit: number): Promise<OutboxRow[]> {
+    return this.manager.query(
+      `SELECT ${OUTBOX_COLUMNS} FROM tasks
+        WHERE status = 'queued' AND enqueued_at IS NULL
+          AND (queue_prefix = $1 OR queue_prefix IS NULL)
+          AND created_at < now() - make_interval(secs => $2::float8 / 1000)
+        ORDER BY created_at
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED`,
+      [prefix, olderThanMs, limit],
+    );
+  }
+
+  /**
+   * Tasks handed to the queue and not finished, by id after `afterId`: queued ones, and running
+   * ones whose worker stopped saying it runs them (no update for `staleMs`: see `touch`).
+   * Locked like `lockUnenqueued`.
+   */
+  lockHandedOff(
+    prefix: string,
+    afterId: string | null,
+    staleMs: number,
+    limit: number,
+  ): Promise<OutboxRow[]> {
+    return this.manager.query(
+      `SELECT ${OUTBOX_COLUMNS} FROM tasks
+        WHERE status IN ('queued', 'running') AND enqueued_at IS NOT NULL
+          AND (queue_prefix = $1 OR queue_prefix IS NULL)
+          AND ($2::uuid IS NULL OR id > $2::uuid)
+          AND (status = 'queued' OR updated_at < now() - make_interval(secs => $3::float8 / 1000))
+        ORDER BY id
+        LIMIT $4
+        FOR UPDATE SKIP LOCKED`,
+      [prefix, afterId, staleMs, limit],
+    );
+  }
+
+  /** Records that these tasks' jobs are in their queue. */
+  async markEnqueued(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.manager.query(
+      `UPDATE tasks SET enqueued_at = now() WHERE id = ANY($1::uuid[]) AND enqueued_at IS NULL`,
+      [ids],
+    );
+  }
+
+  /** The worker's heartbeat for the tasks it is running (see `lockHandedOff`). */
+  async touch(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.manager.query(
+      `UPDATE tasks SET updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'running'`,
+      [ids],
+    );
+  }
+
+  /** Of these ids, those of tasks still queued or running. */
+  async unfinishedIds(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows: Array<{ id: string }> = await this.manager.query(
+      `SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'running')`,
+      [ids],
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /** Fails a task whatever attempt it is in (its job failed without the runner recording it). */
+  async failUnfinished(id: string, error: string): Promise<boolean> {
+    const result = await this.repository.update(
+      { id, status: In(['queued', 'running']) },
+      { status: 'failed', error, finishedAt: () => 'now()' },
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  async ping(): Promise<void> {
+    await this.manager.query('SELECT 1');
   }
 
   findById(id: string): Promise<Task | null> {
@@ -58,7 +174,13 @@ export class TasksRepository extends TransactionalRepository<Task> {
     const result = await this.repository
       .createQueryBuilder()
       .update()
-      .set({ status: 'running', attempts: attempt, startedAt: () => 'coalesce(started_at, now())' })
+      .set({
+        status: 'running',
+        attempts: attempt,
+        startedAt: () => 'coalesce(started_at, now())',
+        // A job is running, so it reached its queue (whoever handed it off).
+        enqueuedAt: () => 'coalesce(enqueued_at, now())',
+      })
       .where({ id, status: In(['queued', 'running']) })
       .execute();
     return (result.affected ?? 0) > 0;

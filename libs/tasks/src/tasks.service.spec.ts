@@ -1,9 +1,9 @@
-import { Logger } from '@nestjs/common';
 import { PermissionChecker, type CurrentUser, type Permission } from '@girder/permissions';
 import type { Queue } from 'bullmq';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Min, ValidateNested } from 'class-validator';
 import { newTestService, problemOf } from '../../../test/unit/new-test-service';
+import { TaskOutbox } from './task-outbox';
 import { TaskPayloadVault } from './task-payload-vault';
 import { TaskQueues } from './task-queues.service';
 import { TaskRegistry, type RegisteredTaskType } from './task-registry';
@@ -101,8 +101,10 @@ describe('TasksService', () => {
   let tasks: jest.Mocked<TasksRepository>;
   let registry: jest.Mocked<TaskRegistry>;
   let vault: jest.Mocked<TaskPayloadVault>;
+  let outbox: jest.Mocked<TaskOutbox>;
+  let queues: jest.Mocked<TaskQueues>;
   let permission: MaySubmitExports;
-  let queue: { add: jest.Mock; remove: jest.Mock };
+  let queue: { remove: jest.Mock };
   let types: Map<string, RegisteredTaskType>;
 
   beforeEach(async () => {
@@ -115,8 +117,11 @@ describe('TasksService', () => {
     tasks = built.mock(TasksRepository);
     registry = built.mock(TaskRegistry);
     vault = built.mock(TaskPayloadVault);
-    queue = { add: jest.fn().mockResolvedValue({}), remove: jest.fn().mockResolvedValue(1) };
-    built.mock(TaskQueues).get.mockReturnValue(queue as unknown as Queue);
+    outbox = built.mock(TaskOutbox);
+    queue = { remove: jest.fn().mockResolvedValue(1) };
+    queues = built.mock(TaskQueues);
+    queues.get.mockReturnValue(queue as unknown as Queue);
+    queues.isConnected.mockResolvedValue(true);
 
     types = new Map([
       ['reports.export', taskType('reports.export')],
@@ -126,7 +131,9 @@ describe('TasksService', () => {
     registry.get.mockImplementation((name) => types.get(name));
     registry.names.mockImplementation(() => [...types.keys()].sort());
     permission.hasPermission.mockResolvedValue(true);
-    tasks.insert.mockImplementation(async (row) => task({ ...row, id: 'task-1' }));
+    outbox.submit.mockImplementation(async (registered, _payload, ownerId) =>
+      task({ type: registered.options.name, queue: registered.options.queue, ownerId }),
+    );
     vault.remove.mockResolvedValue();
   });
 
@@ -142,7 +149,7 @@ describe('TasksService', () => {
         status: 400,
         errors: [{ field: 'type', message: 'type must be one of: reports.export, users.import' }],
       });
-      expect(tasks.insert).not.toHaveBeenCalled();
+      expect(outbox.submit).not.toHaveBeenCalled();
     });
 
     it('answers 400 for a type only the system may start', async () => {
@@ -157,7 +164,7 @@ describe('TasksService', () => {
         ],
       });
       expect(permission.hasPermission).not.toHaveBeenCalled();
-      expect(tasks.insert).not.toHaveBeenCalled();
+      expect(outbox.submit).not.toHaveBeenCalled();
     });
 
     it('answers 403 when the type’s permission refuses the caller', async () => {
@@ -168,7 +175,7 @@ describe('TasksService', () => {
         status: 403,
       });
       expect(permission.hasPermission).toHaveBeenCalledWith(alice, undefined);
-      expect(tasks.insert).not.toHaveBeenCalled();
+      expect(outbox.submit).not.toHaveBeenCalled();
     });
 
     it('answers 400 with payload.<field> errors for an invalid payload', async () => {
@@ -182,7 +189,7 @@ describe('TasksService', () => {
         'payload.format',
         'payload.range.from',
       ]);
-      expect(tasks.insert).not.toHaveBeenCalled();
+      expect(outbox.submit).not.toHaveBeenCalled();
     });
 
     it('answers 400 with the message of the handler’s own check', async () => {
@@ -195,64 +202,41 @@ describe('TasksService', () => {
         errors: [{ field: 'payload', message: 'from must not be after to' }],
       });
       expect(check).toHaveBeenCalledWith(expect.any(ExportPayload));
-      expect(tasks.insert).not.toHaveBeenCalled();
+      expect(outbox.submit).not.toHaveBeenCalled();
     });
 
-    it('records the task and queues a job whose id is the task id', async () => {
-      const submitted = await submit('reports.export', { format: 'csv' });
+    it('hands the validated payload to the outbox, owned by the caller', async () => {
+      const submitted = await submit('reports.export', { format: 'csv', range: { from: 2 } });
 
-      expect(tasks.insert).toHaveBeenCalledWith({
-        type: 'reports.export',
-        queue: 'reports',
-        payload: { format: 'csv' },
-        ownerId: alice.id,
-      });
-      expect(queue.add).toHaveBeenCalledWith(
-        'reports.export',
-        { taskId: 'task-1', payload: expect.objectContaining({ format: 'csv' }) },
-        expect.objectContaining({
-          jobId: 'task-1',
-          attempts: 4,
-          backoff: { type: 'exponential', delay: 2_000 },
-        }),
+      expect(outbox.submit).toHaveBeenCalledWith(
+        types.get('reports.export'),
+        expect.any(ExportPayload),
+        alice.id,
       );
+      const [, payload] = outbox.submit.mock.calls[0];
+      expect(payload).toMatchObject({ format: 'csv', range: { from: 2 } });
+      expect((payload as ExportPayload).range).toBeInstanceOf(Range);
       expect(submitted).toMatchObject({ id: 'task-1', status: 'queued', type: 'reports.export' });
     });
+  });
 
-    it('records what describePayload shows rather than the payload itself', async () => {
-      const describePayload = () => ({ rows: 2 });
-      types.set('users.import', taskType('users.import', { queue: 'users' }, { describePayload }));
+  describe('submitAsSystem', () => {
+    it('validates the payload and submits without an owner or a permission check', async () => {
+      await service.submitAsSystem('email.welcome', { format: 'json' });
 
-      await submit('users.import', { format: 'csv' });
-
-      expect(tasks.insert).toHaveBeenCalledWith(expect.objectContaining({ payload: { rows: 2 } }));
-    });
-
-    it('puts a reference to the stored payload, not the payload, in the job of a secret type', async () => {
-      types.set('users.import', taskType('users.import', { queue: 'users', secretPayload: true }));
-      vault.store.mockResolvedValue({ file: 'task-inputs/task-1.json' });
-
-      await submit('users.import', { format: 'csv' });
-
-      expect(vault.store).toHaveBeenCalledWith(
-        'task-1',
-        expect.objectContaining({ format: 'csv' }),
+      expect(permission.hasPermission).not.toHaveBeenCalled();
+      expect(outbox.submit).toHaveBeenCalledWith(
+        types.get('email.welcome'),
+        expect.objectContaining({ format: 'json' }),
+        null,
       );
-      const [, data] = queue.add.mock.calls[0] as [string, Record<string, unknown>];
-      expect(data).toEqual({ taskId: 'task-1', payloadRef: { file: 'task-inputs/task-1.json' } });
     });
 
-    it('fails the task and answers 503 when the queue refuses the job', async () => {
-      queue.add.mockRejectedValue(new Error('Connection is closed.'));
-      const logError = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-
-      expect(await problemOf(submit('reports.export', { format: 'csv' }))).toMatchObject({
-        code: 'SERVICE_UNAVAILABLE',
-        status: 503,
-      });
-      expect(tasks.failQueued).toHaveBeenCalledWith('task-1', 'The task could not be queued.');
-      expect(vault.remove).toHaveBeenCalledWith('task-1');
-      expect(logError).toHaveBeenCalled();
+    it('refuses an invalid payload before recording anything', async () => {
+      expect(
+        await problemOf(service.submitAsSystem('email.welcome', { format: 'xml' })),
+      ).toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
+      expect(outbox.submit).not.toHaveBeenCalled();
     });
   });
 
@@ -321,6 +305,15 @@ describe('TasksService', () => {
       expect(vault.remove).toHaveBeenCalledWith('task-1');
       expect(queue.remove).toHaveBeenCalledWith('task-1');
       expect(cancelled.status).toBe('cancelled');
+    });
+
+    it('cancels without waiting for the queue when its Redis is unreachable', async () => {
+      tasks.findById.mockResolvedValue(task());
+      tasks.cancelIfQueued.mockResolvedValue(true);
+      queues.isConnected.mockResolvedValue(false);
+
+      await expect(service.cancel('task-1', alice)).resolves.toMatchObject({ id: 'task-1' });
+      expect(queue.remove).not.toHaveBeenCalled();
     });
 
     it('still cancels when the job cannot be removed from the queue', async () => {

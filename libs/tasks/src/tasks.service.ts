@@ -9,6 +9,7 @@ import { IsAdmin, PermissionChecker, type CurrentUser } from '@girder/permission
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { TaskDto, type ListTasksQuery } from './dto/task.dto';
+import { TaskOutbox } from './task-outbox';
 import { TaskPayloadVault } from './task-payload-vault';
 import { TaskQueues } from './task-queues.service';
 import { TaskRegistry, type RegisteredTaskType } from './task-registry';
@@ -28,6 +29,7 @@ export class TasksService {
     private readonly waiter: TaskWaiter,
     private readonly permissions: PermissionChecker,
     private readonly vault: TaskPayloadVault,
+    private readonly outbox: TaskOutbox,
   ) {}
 
   /** An HTTP submission: the type must exist, be submittable, allow the caller, and its payload must validate. */
@@ -54,7 +56,11 @@ export class TasksService {
     return TaskDto.from(await this.enqueue(registered, validPayload, user.id));
   }
 
-  /** Queues a task on behalf of the system (events, other services). No permission check. */
+  /**
+   * Queues a task on behalf of the system (events, other services). No permission check.
+   * Inside a `@Transactional()` method the task row is part of the caller's transaction and its
+   * job is added only once that commits; a rollback leaves neither.
+   */
   async submitAsSystem(type: string, payload: object): Promise<TaskDto> {
     const registered = this.registry.get(type);
     if (!registered) throw new Error(`Unknown task type ${type}`);
@@ -90,11 +96,14 @@ export class TasksService {
       );
     }
     await this.vault.remove(id);
-    // If a worker picks the job up anyway, it sees the cancelled status and skips it.
-    await this.queues
-      .get(task.queue as never)
-      .remove(id)
-      .catch((error: Error) => this.logger.warn(`Could not remove job ${id}: ${error.message}`));
+    // If a worker picks the job up anyway, it sees the cancelled status and skips it; with
+    // Redis unreachable the removal is skipped rather than waited for.
+    if (await this.queues.isConnected(task.queue)) {
+      await this.queues
+        .get(task.queue)
+        .remove(id)
+        .catch((error: Error) => this.logger.warn(`Could not remove job ${id}: ${error.message}`));
+    }
     return TaskDto.from((await this.tasks.findById(id))!);
   }
 
@@ -145,42 +154,12 @@ export class TasksService {
     return instance;
   }
 
-  private async enqueue(
+  /** Records the task and hands it to its queue after commit (see TaskOutbox). */
+  private enqueue(
     registered: RegisteredTaskType,
     payload: object,
     ownerId: string | null,
   ): Promise<Task> {
-    const { options, handler } = registered;
-    const described = handler.describePayload?.(payload) ?? {
-      ...(payload as Record<string, unknown>),
-    };
-    const task = await this.tasks.insert({
-      type: options.name,
-      queue: options.queue,
-      payload: described,
-      ownerId,
-    });
-    try {
-      const data = options.secretPayload
-        ? { taskId: task.id, payloadRef: await this.vault.store(task.id, payload) }
-        : { taskId: task.id, payload };
-      await this.queues.get(options.queue).add(options.name, data, {
-        jobId: task.id,
-        attempts: options.attempts,
-        backoff: { type: 'exponential', delay: options.backoffMs },
-        // The tasks table is the durable record; job data (which may hold secrets) goes.
-        removeOnComplete: true,
-        removeOnFail: { age: 3_600 },
-      });
-    } catch (error) {
-      await this.tasks.failQueued(task.id, 'The task could not be queued.');
-      await this.vault.remove(task.id).catch(() => undefined);
-      this.logger.error({ err: error }, `queueing task ${task.id} failed`);
-      throw new ProblemException(
-        'SERVICE_UNAVAILABLE',
-        'The task queue is unavailable; try again shortly.',
-      );
-    }
-    return task;
+    return this.outbox.submit(registered, payload, ownerId);
   }
 }

@@ -1,0 +1,249 @@
+import { AppConfig } from '@girder/config';
+import { createRedisClient } from '@girder/redis';
+import type { Queue } from 'bullmq';
+import { newTestService } from '../../../test/unit/new-test-service';
+import { TaskOutbox } from './task-outbox';
+import { OUTBOX_GRACE_MS, TaskOutboxSweeper } from './task-outbox-sweeper';
+import { TaskPayloadVault } from './task-payload-vault';
+import { TaskQueues } from './task-queues.service';
+import { TaskSchedules } from './task-schedules';
+import { TasksRepository, type OutboxRow } from './tasks.repository';
+
+jest.mock('@girder/redis', () => ({
+  ...jest.requireActual('@girder/redis'),
+  createRedisClient: jest.fn(),
+}));
+
+const CONFIG: Record<string, unknown> = {
+  REDIS_URL: 'redis://127.0.0.1:6379/0',
+  REDIS_KEY_PREFIX: 'girder',
+  TASK_OUTBOX_SWEEP_MS: 2_000,
+  TASK_RECONCILE_MS: 60_000,
+  TASK_LOCK_DURATION_MS: 30_000,
+};
+
+function row(id: string, overrides: Partial<OutboxRow> = {}): OutboxRow {
+  return {
+    id,
+    type: 'reports.daily',
+    queue: 'reports',
+    status: 'queued',
+    attempts: 0,
+    payload: {},
+    ...overrides,
+  };
+}
+
+/** The Redis the sweeper reads: job hashes by key, and the epoch. */
+class FakeRedis {
+  readonly keys = new Map<string, Record<string, string>>();
+  status = 'ready';
+  on = jest.fn();
+  quit = jest.fn().mockResolvedValue('OK');
+  disconnect = jest.fn();
+  exists = jest.fn(async (key: string) => (this.keys.has(key) ? 1 : 0));
+  set = jest.fn(async (key: string, value: string, mode: string) => {
+    if (mode === 'NX' && this.keys.has(key)) return null;
+    this.keys.set(key, { value });
+    return 'OK';
+  });
+
+  pipeline() {
+    const replies: Array<[Error | null, unknown]> = [];
+    const pipeline = {
+      exists: (key: string) => {
+        replies.push([null, this.keys.has(key) ? 1 : 0]);
+        return pipeline;
+      },
+      hget: (key: string, field: string) => {
+        replies.push([null, this.keys.get(key)?.[field] ?? null]);
+        return pipeline;
+      },
+      exec: async () => replies,
+    };
+    return pipeline;
+  }
+}
+
+describe('TaskOutboxSweeper', () => {
+  let sweeper: TaskOutboxSweeper;
+  let tasks: jest.Mocked<TasksRepository>;
+  let outbox: jest.Mocked<TaskOutbox>;
+  let schedules: jest.Mocked<TaskSchedules>;
+  let vault: jest.Mocked<TaskPayloadVault>;
+  let queue: { toKey: jest.Mock; getJobState: jest.Mock; getJob: jest.Mock };
+  let redis: FakeRedis;
+  const jobKey = (id: string) => `girder:queue:reports:${id}`;
+
+  beforeEach(async () => {
+    jest.useFakeTimers();
+    redis = new FakeRedis();
+    jest.mocked(createRedisClient).mockReturnValue(redis as never);
+    const built = await newTestService(TaskOutboxSweeper, [
+      { provide: AppConfig, useValue: { get: (key: string) => CONFIG[key] } },
+    ]);
+    sweeper = built.sut;
+    tasks = built.mock(TasksRepository);
+    outbox = built.mock(TaskOutbox);
+    schedules = built.mock(TaskSchedules);
+    vault = built.mock(TaskPayloadVault);
+    (outbox as { prefix: string }).prefix = 'girder';
+    queue = {
+      toKey: jest.fn((id: string) => jobKey(id)),
+      getJobState: jest.fn(),
+      getJob: jest.fn(),
+    };
+    built.mock(TaskQueues).get.mockReturnValue(queue as unknown as Queue);
+    tasks.inOwnTransaction.mockImplementation((work) => work());
+    tasks.lockUnenqueued.mockResolvedValue([]);
+    tasks.lockHandedOff.mockResolvedValue([]);
+    outbox.handOff.mockImplementation(async (rows) => rows.map((r) => r.id));
+    schedules.registerAll.mockResolvedValue();
+    vault.remove.mockResolvedValue();
+    sweeper.onApplicationBootstrap(); // its first pass is a timer the tests do not run
+  });
+
+  afterEach(async () => {
+    await sweeper.onApplicationShutdown();
+    jest.useRealTimers();
+  });
+
+  describe('sweep', () => {
+    it('hands off this deployment’s committed, unqueued tasks older than the grace period', async () => {
+      tasks.lockUnenqueued.mockResolvedValueOnce([row('a'), row('b')]);
+
+      expect(await sweeper.sweep()).toBe(2);
+
+      expect(tasks.lockUnenqueued).toHaveBeenCalledWith('girder', OUTBOX_GRACE_MS, 100);
+      expect(outbox.handOff).toHaveBeenCalledWith([row('a'), row('b')]);
+      expect(tasks.inOwnTransaction).toHaveBeenCalledTimes(1);
+    });
+
+    it('takes batch after batch while they are full and all get in', async () => {
+      const full = Array.from({ length: 100 }, (_, i) => row(`t${i}`));
+      tasks.lockUnenqueued.mockResolvedValueOnce(full).mockResolvedValueOnce([row('last')]);
+
+      expect(await sweeper.sweep()).toBe(101);
+      expect(tasks.lockUnenqueued).toHaveBeenCalledTimes(2);
+    });
+
+    it('stops when a batch did not get into its queue (Redis down): the next pass retries', async () => {
+      const full = Array.from({ length: 100 }, (_, i) => row(`t${i}`));
+      tasks.lockUnenqueued.mockResolvedValue(full);
+      outbox.handOff.mockResolvedValue([]);
+
+      expect(await sweeper.sweep()).toBe(0);
+      expect(tasks.lockUnenqueued).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('reconcile', () => {
+    it('hands off again the tasks whose job is gone, and only those', async () => {
+      redis.keys.set(jobKey('kept'), { data: '{}' });
+      const running = row('lost-running', { status: 'running', attempts: 2 });
+      tasks.lockHandedOff.mockResolvedValueOnce([row('kept'), row('lost-queued'), running]);
+
+      const report = await sweeper.reconcile(Infinity);
+
+      // Running tasks are offered only once their heartbeat is stale: twice the lock duration.
+      expect(tasks.lockHandedOff).toHaveBeenCalledWith('girder', null, 60_000, 100);
+      expect(outbox.handOff).toHaveBeenCalledWith([row('lost-queued'), running]);
+      expect(report).toEqual({ checked: 3, requeued: 2, failed: 0 });
+    });
+
+    it('fails a task whose job BullMQ failed without the runner recording it (stalled too often)', async () => {
+      redis.keys.set(jobKey('stalled'), { finishedOn: '1714521600000' });
+      queue.getJobState.mockResolvedValue('failed');
+      queue.getJob.mockResolvedValue({ failedReason: 'job stalled more than allowable limit' });
+      tasks.failUnfinished.mockResolvedValue(true);
+      tasks.lockHandedOff.mockResolvedValueOnce([row('stalled', { status: 'running' })]);
+
+      const report = await sweeper.reconcile(Infinity);
+
+      expect(tasks.failUnfinished).toHaveBeenCalledWith(
+        'stalled',
+        'job stalled more than allowable limit',
+      );
+      expect(vault.remove).toHaveBeenCalledWith('stalled');
+      expect(outbox.handOff).not.toHaveBeenCalled();
+      expect(report).toEqual({ checked: 1, requeued: 0, failed: 1 });
+    });
+
+    it('walks the tasks by id, and a periodic pass carries on where the last one stopped', async () => {
+      const page = (from: number) => Array.from({ length: 100 }, (_, i) => row(`id-${from + i}`));
+      // Every job is present.
+      jest.spyOn(redis, 'pipeline').mockImplementation(() => {
+        const replies: Array<[null, unknown]> = [];
+        const pipeline = {
+          exists: () => (replies.push([null, 1]), pipeline),
+          hget: () => (replies.push([null, null]), pipeline),
+          exec: async () => replies,
+        };
+        return pipeline;
+      });
+      tasks.lockHandedOff
+        .mockResolvedValueOnce(page(0))
+        .mockResolvedValueOnce(page(100))
+        .mockResolvedValueOnce([row('id-999')]);
+
+      await sweeper.reconcile(100);
+      await sweeper.reconcile(100);
+      await sweeper.reconcile(100);
+      await sweeper.reconcile(100);
+
+      const cursors = tasks.lockHandedOff.mock.calls.map(([, after]) => after);
+      expect(cursors).toEqual([null, 'id-99', 'id-199', null]);
+    });
+  });
+
+  describe('Redis data loss', () => {
+    it('is not assumed while the epoch key is there', async () => {
+      redis.keys.set('girder:queue:epoch', { value: 'x' });
+
+      expect(await sweeper.redisLostItsData()).toBe(false);
+      expect(redis.set).not.toHaveBeenCalled();
+    });
+
+    it('is recovered by the one worker that sets the epoch again', async () => {
+      expect(await sweeper.redisLostItsData()).toBe(true);
+      expect(redis.set).toHaveBeenCalledWith('girder:queue:epoch', expect.any(String), 'NX');
+      // Another worker finds the key already set again.
+      expect(await sweeper.redisLostItsData()).toBe(false);
+    });
+
+    it('re-registers the schedules and reconciles every task at once', async () => {
+      tasks.lockHandedOff.mockResolvedValueOnce([row('lost')]);
+
+      await sweeper.tick();
+
+      expect(schedules.registerAll).toHaveBeenCalled();
+      expect(outbox.handOff).toHaveBeenCalledWith([row('lost')]);
+      expect(tasks.lockUnenqueued).toHaveBeenCalled(); // then the usual sweep
+
+      schedules.registerAll.mockClear();
+      await sweeper.tick();
+      expect(schedules.registerAll).not.toHaveBeenCalled();
+    });
+  });
+
+  it('keeps trying the full reconciliation after a data loss until it completes', async () => {
+    tasks.lockHandedOff.mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
+
+    await sweeper.tick(); // the epoch was missing; the reconciliation fails
+    tasks.lockHandedOff.mockResolvedValueOnce([row('lost')]);
+    await sweeper.tick(); // the epoch is set again by now, yet the recovery goes on
+
+    expect(outbox.handOff).toHaveBeenCalledWith([row('lost')]);
+    expect(schedules.registerAll).toHaveBeenCalledTimes(1);
+    outbox.handOff.mockClear();
+    await sweeper.tick();
+    expect(tasks.lockHandedOff).toHaveBeenCalledTimes(2); // no full pass any more
+  });
+
+  it('a pass never throws: an unreachable database is reported and the next pass retries', async () => {
+    redis.keys.set('girder:queue:epoch', { value: 'x' });
+    tasks.inOwnTransaction.mockRejectedValue(new Error('connect ECONNREFUSED'));
+
+    await expect(sweeper.tick()).resolves.toBeUndefined();
+  });
+});
