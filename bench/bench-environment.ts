@@ -1,13 +1,20 @@
 import { dropDatabase, ensureDatabaseExists, runPendingMigrations } from '@girder/database';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createCliDataSource } from '../ormconfig';
 
-/** A benchmark's own world: a fresh migrated database and a Redis key prefix, removed after. */
+/**
+ * A benchmark's own world: a fresh migrated database, a Redis key prefix and a STORAGE_DIR,
+ * all removed after.
+ */
 export interface BenchEnvironment {
   databaseUrl: string;
   redisUrl: string;
   prefix: string;
+  storageDir: string;
 }
 
 export async function withBenchEnvironment(
@@ -20,19 +27,24 @@ export async function withBenchEnvironment(
     databaseUrl: url.toString(),
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0',
     prefix: `girder_bench_${run}`,
+    storageDir: mkdtempSync(join(tmpdir(), `girder_bench_${run}_`)),
   };
   await ensureDatabaseExists(environment.databaseUrl);
-  await runPendingMigrations(
-    createCliDataSource({ ...process.env, DATABASE_URL: environment.databaseUrl }),
-  );
   const redis = new Redis(environment.redisUrl);
   try {
+    await runPendingMigrations(
+      createCliDataSource({ ...process.env, DATABASE_URL: environment.databaseUrl }),
+    );
     await work(environment);
   } finally {
-    const keys = await redis.keys(`${environment.prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
+    // SCAN, not KEYS: the Redis may be shared with other runs (KEYS blocks it while it looks).
+    const keys: string[] = [];
+    for await (const batch of redis.scanStream({ match: `${environment.prefix}*`, count: 1000 }))
+      keys.push(...(batch as string[]));
+    for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
     await redis.quit();
     await dropDatabase(environment.databaseUrl);
+    rmSync(environment.storageDir, { recursive: true, force: true });
   }
 }
 

@@ -2,302 +2,470 @@
  * `npm run bench`: drives the built API with autocannon over loopback and compares each row
  * with a bare NestJS JSON route (bench/bare-nest.ts) measured the same way.
  *
- *   npm run bench                          # 10 s per row, 50 connections
- *   BENCH_DURATION=5 BENCH_CONNECTIONS=20 npm run bench
+ *   npm run bench                                   # 3 runs × 10 s per row, 50 connections
+ *   BENCH_DURATION_S=2 BENCH_RUNS=1 npm run bench   # a quick check that it works
+ *
+ * Settings (environment): BENCH_RUNS (3), BENCH_DURATION_S (10; BENCH_DURATION is the old
+ * name), BENCH_WARMUP_S (1, before every measurement, not counted), BENCH_CONNECTIONS (50),
+ * BENCH_PIN=0 (no CPU pinning), BENCH_EXTENDED=1 (adds the admin list and login rows).
+ *
+ * Each run is a round over every server: the baseline, the API (API_WORKERS=1) with its rows,
+ * then the API with CACHE_ENABLED=false; each server is started fresh for the round and
+ * stopped after it. Rounds interleave the rows, so each run's ratio is against the baseline of
+ * the same round and slow drift on a shared machine moves both alike. The medians and the
+ * spread (min–max) over the runs are reported.
+ *
+ * With `taskset` and two CPUs or more, every server runs under `taskset -c <second CPU>` and
+ * autocannon (a child process, see load-generator.ts) and this script on the first; PostgreSQL
+ * and Redis are not pinned. Whether pinning was used is printed and recorded.
+ *
+ * Also measured on the API (cache on) each round: its RSS after its rows, and from spawn to
+ * its first HTTP answer and to its first 200 on /health/ready.
  *
  * It starts what it needs: its own database (girder_bench_<random>, migrated, dropped at the
- * end) and Redis key prefix, the API built in dist/ with API_WORKERS=1 and then 2, and the
- * baseline. Rate limits are raised out of the way (the throttler still runs on every request).
- * Results: bench/results/http.json and a Markdown table on stdout (pasted into the README).
+ * end), Redis key prefix and STORAGE_DIR, the API built in dist/ (`npm run bench` builds first)
+ * and the baseline. Rate limits are raised out of the way (the throttler still runs on every
+ * request). Results: bench/results/http.json and the Markdown tables on stdout
+ * (`npm run bench:table` prints them again from the file).
  */
-import autocannon from 'autocannon';
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  benchRuns,
+  checkTarget,
+  describeSetup,
+  detectPinning,
+  envFlag,
+  envNumber,
+  freePort,
+  machineInfo,
+  memoryOf,
+  pinSelf,
+  ROOT,
+  round,
+  spawnNode,
+  spread,
+  stopChild,
+  TS_NODE,
+  withTargets,
+  writeResults,
+  type Pinning,
+  type Target,
+  type TargetFields,
+} from './bench-support';
 import { runBench, withBenchEnvironment, type BenchEnvironment } from './bench-environment';
+import { LoadGenerator, type Measurement } from './load-generator';
+import { renderHttp } from './render-table';
+import type { HttpResults, HttpRow, ProcessRow } from './results-types';
 
-const ROOT = resolve(__dirname, '..');
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-let bench: BenchEnvironment;
+const RUNS = benchRuns();
+const DURATION_S = envNumber(['BENCH_DURATION_S', 'BENCH_DURATION'], 10);
+const WARMUP_S = envNumber(['BENCH_WARMUP_S'], 1, { allowZero: true });
+const CONNECTIONS = Math.round(envNumber(['BENCH_CONNECTIONS'], 50));
+const EXTENDED = envFlag('BENCH_EXTENDED');
+const API_ENTRY = join(ROOT, 'dist/apps/api/src/main.js');
 const ADMIN = { email: 'admin@bench.test', password: 'bench-admin-password' };
+const USER = { email: 'user@bench.test', password: 'bench-user-password', name: 'Bench User' };
+/** One secret for the whole bench: a token stays valid across restarts of the API. */
+const JWT_SECRET = randomBytes(48).toString('base64url');
 
-interface Measurement {
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
+type ServerId = 'bare' | 'api' | 'api-cache-off';
+const SERVER_ORDER: ServerId[] = ['bare', 'api', 'api-cache-off'];
 
-interface Row extends Measurement {
+interface Scenario {
+  id: string;
   name: string;
-  apiWorkers: number;
-  ratioToBare: number;
+  server: ServerId;
+  path: string;
+  method?: 'GET' | 'POST';
+  /** Bearer token of the bench user or of the seeded admin. */
+  auth?: 'user' | 'admin';
+  /** POSTs the bench user's credentials. */
+  login?: boolean;
+  /** Only with BENCH_EXTENDED=1. */
+  extended?: boolean;
+  targets?: (row: HttpMeasures) => Target[];
 }
 
-const apiEnv = (port: number, workers: number, extra: Record<string, string> = {}) => ({
+type HttpMeasures = Omit<HttpRow, keyof TargetFields>;
+
+const ratioAtLeast = (threshold: number) => (row: HttpMeasures) => [
+  checkTarget(`≥ ${threshold.toFixed(2)}×`, 'ratio', '>=', threshold, row.ratio!.median),
+];
+
+const SCENARIOS: Scenario[] = [
+  { id: 'bare', name: 'bare NestJS JSON route (baseline)', server: 'bare', path: '/bare' },
+  {
+    id: 'health-live',
+    name: 'GET /health/live',
+    server: 'api',
+    path: '/health/live',
+    targets: ratioAtLeast(0.85),
+  },
+  {
+    id: 'users-me-cached',
+    name: 'GET /users/me (cached)',
+    server: 'api',
+    path: '/api/v1/users/me',
+    auth: 'user',
+    targets: (row) => [
+      ...ratioAtLeast(0.6)(row),
+      // The target is stated at 50 connections; another BENCH_CONNECTIONS is said so.
+      checkTarget(
+        `p99 < 25 ms${CONNECTIONS === 50 ? '' : ` (at ${CONNECTIONS} conn.)`}`,
+        'p99Ms',
+        '<',
+        25,
+        row.p99Ms.median,
+      ),
+    ],
+  },
+  {
+    id: 'users-list-db',
+    name: 'GET /users?limit=20 (admin, DB)',
+    server: 'api',
+    path: '/api/v1/users?limit=20',
+    auth: 'admin',
+    extended: true,
+  },
+  {
+    id: 'login',
+    name: 'POST /auth/login (argon2id)',
+    server: 'api',
+    method: 'POST',
+    path: '/api/v1/auth/login',
+    login: true,
+    extended: true,
+  },
+  {
+    id: 'users-me-db',
+    name: 'GET /users/me (cache off, DB)',
+    server: 'api-cache-off',
+    path: '/api/v1/users/me',
+    auth: 'user',
+    targets: ratioAtLeast(0.45),
+  },
+];
+
+let bench: BenchEnvironment;
+let pinning: Pinning;
+let load: LoadGenerator;
+let userRegistered = false;
+
+const apiEnv = (port: number, extra: Record<string, string>): NodeJS.ProcessEnv => ({
   ...process.env,
   NODE_ENV: 'production',
   PORT: String(port),
-  API_WORKERS: String(workers),
+  API_WORKERS: '1',
   DATABASE_URL: bench.databaseUrl,
   DATABASE_READ_URLS: '',
   REDIS_URL: bench.redisUrl,
   REDIS_KEY_PREFIX: bench.prefix,
-  JWT_SECRET: randomBytes(48).toString('base64url'),
+  STORAGE_DIR: bench.storageDir,
+  JWT_SECRET,
   ADMIN_EMAIL: ADMIN.email,
   ADMIN_PASSWORD: ADMIN.password,
   RATE_LIMIT_PER_MINUTE: '1000000000',
   LOGIN_RATE_LIMIT_PER_MINUTE: '1000000000',
+  REGISTER_RATE_LIMIT_PER_MINUTE: '1000000000',
+  // Logs go to /dev/null: writing them costs about what writing a file would.
   LOG_LEVEL: 'info',
+  LOG_PRETTY: 'false',
   ...extra,
 });
 
-async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode})`);
+interface RunningServer {
+  child: ChildProcess;
+  base: string;
+  /** From spawn to the first HTTP answer (any status). */
+  listeningMs: number;
+  /** From spawn to the first 200 on the ready URL. */
+  readyMs: number;
+}
+
+/** Polls every 10 ms (a 1 s target needs finer steps than the usual 200 ms). */
+async function waitUntilReady(
+  url: string,
+  child: ChildProcess,
+  spawnedAt: number,
+  timeoutMs = 60_000,
+): Promise<Pick<RunningServer, 'listeningMs' | 'readyMs'>> {
+  let listeningMs: number | null = null;
+  while (performance.now() - spawnedAt < timeoutMs) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${url}: the process exited (${child.exitCode ?? child.signalCode})`);
     try {
-      if ((await fetch(url)).ok) return;
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      const now = performance.now() - spawnedAt;
+      listeningMs ??= now;
+      if (response.status === 200) return { listeningMs, readyMs: now };
     } catch {
       // not listening yet
     }
-    await new Promise((done) => setTimeout(done, 200));
+    await new Promise((done) => setTimeout(done, 10));
   }
-  throw new Error(`${url} did not come up`);
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  // A child ended by a signal has no exit code, only a signal code.
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((done) => child.once('exit', done));
-  child.kill('SIGTERM');
-  await exited;
+async function startServer(id: ServerId): Promise<RunningServer> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const spawnedAt = performance.now();
+  const child =
+    id === 'bare'
+      ? spawnNode([...TS_NODE, join(__dirname, 'bare-nest.ts')], {
+          cpus: pinning.serverCpus,
+          env: { ...process.env, PORT: String(port) },
+        })
+      : spawnNode([API_ENTRY], {
+          cpus: pinning.serverCpus,
+          env: apiEnv(port, id === 'api-cache-off' ? { CACHE_ENABLED: 'false' } : {}),
+        });
+  try {
+    const boot = await waitUntilReady(
+      id === 'bare' ? `${base}/bare` : `${base}/health/ready`,
+      child,
+      spawnedAt,
+    );
+    return { child, base, ...boot };
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
 }
 
-/** The built API (production entry point, logs to /dev/null as a file would cost about the same). */
-async function startApi(port: number, workers: number, extra?: Record<string, string>) {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/api/src/main.js')], {
-    env: apiEnv(port, workers, extra),
-    stdio: ['ignore', 'ignore', 'inherit'],
+async function post<T>(url: string, body: object): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
   });
-  await waitForHttp(`http://127.0.0.1:${port}/health/ready`, child);
-  return child;
-}
-
-async function measure(
-  url: string,
-  options: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string } = {},
-): Promise<Measurement> {
-  const result = await autocannon({
-    url,
-    method: options.method ?? 'GET',
-    headers: options.headers,
-    body: options.body,
-    connections: CONNECTIONS,
-    duration: DURATION,
-  });
-  return {
-    requestsPerSecond: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-  };
-}
-
-async function json<T>(url: string, init: RequestInit): Promise<T> {
-  const response = await fetch(url, init);
-  if (!response.ok)
-    throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${await response.text()}`);
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
 
-async function scenarios(base: string, workers: number, bare: number): Promise<Row[]> {
-  const post = (path: string, body: object, token?: string) =>
-    json<{ accessToken: string; user: { id: string } }>(`${base}${path}`, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      },
-      body: JSON.stringify(body),
-    });
-  const admin = await post('/api/v1/auth/login', ADMIN);
-  const user = await post('/api/v1/auth/register', {
-    email: `bench-${workers}-${bench.prefix}@example.com`,
-    password: 'bench-user-password',
-    name: 'Bench User',
-  });
-  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
-
-  const rows: Array<[string, () => Promise<Measurement>]> = [
-    ['GET /health/live', () => measure(`${base}/health/live`)],
-    [
-      'GET /users/me (cached)',
-      () => measure(`${base}/api/v1/users/me`, { headers: bearer(user.accessToken) }),
-    ],
-    [
-      'GET /users?limit=20 (admin, DB)',
-      () => measure(`${base}/api/v1/users?limit=20`, { headers: bearer(admin.accessToken) }),
-    ],
-    [
-      'POST /auth/login (argon2id)',
-      () =>
-        measure(`${base}/api/v1/auth/login`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({
-            email: `bench-${workers}-${bench.prefix}@example.com`,
-            password: 'bench-user-password',
-          }),
-        }),
-    ],
-  ];
-  const results: Row[] = [];
-  for (const [name, drive] of rows) {
-    const measurement = await drive();
-    results.push({
-      name,
-      apiWorkers: workers,
-      ...measurement,
-      ratioToBare: ratio(measurement, bare),
-    });
-    console.error(`  ${name} (API_WORKERS=${workers}): ${measurement.requestsPerSecond} req/s`);
+/** Access tokens for the scenarios of one server (the bench user is registered once). */
+async function tokensFor(server: RunningServer, scenarios: Scenario[]) {
+  const tokens: Partial<Record<'user' | 'admin', string>> = {};
+  const needs = new Set(scenarios.map((scenario) => scenario.auth));
+  if ((needs.has('user') || scenarios.some((s) => s.login)) && !userRegistered) {
+    await post(`${server.base}/api/v1/auth/register`, USER);
+    userRegistered = true;
   }
-  return results;
+  for (const who of ['user', 'admin'] as const) {
+    if (!needs.has(who)) continue;
+    const { email, password } = who === 'user' ? USER : ADMIN;
+    ({ accessToken: tokens[who] } = await post<{ accessToken: string }>(
+      `${server.base}/api/v1/auth/login`,
+      { email, password },
+    ));
+  }
+  return tokens;
 }
 
-const ratio = (measurement: Measurement, bare: number) =>
-  Number((measurement.requestsPerSecond / bare).toFixed(2));
+async function drive(
+  server: RunningServer,
+  scenario: Scenario,
+  tokens: Partial<Record<'user' | 'admin', string>>,
+): Promise<Measurement> {
+  const headers: Record<string, string> = {};
+  if (scenario.auth) headers.Authorization = `Bearer ${tokens[scenario.auth]}`;
+  if (scenario.login) headers['Content-Type'] = 'application/json';
+  const request = {
+    url: `${server.base}${scenario.path}`,
+    method: scenario.method ?? 'GET',
+    headers,
+    body: scenario.login
+      ? JSON.stringify({ email: USER.email, password: USER.password })
+      : undefined,
+    connections: CONNECTIONS,
+  };
+  if (WARMUP_S > 0) await load.measure({ ...request, durationSeconds: WARMUP_S });
+  const measurement = await load.measure({ ...request, durationSeconds: DURATION_S });
+  if (measurement.errors + measurement.non2xx > 0)
+    console.error(
+      `  warning: ${scenario.name}: ${measurement.errors} errors, ${measurement.non2xx} non-2xx answers`,
+    );
+  return measurement;
+}
+
+interface ApiProcessRun {
+  listeningMs: number;
+  readyMs: number;
+  rssMb: number | null;
+  peakRssMb: number | null;
+}
+
+async function measureAll() {
+  const scenarios = SCENARIOS.filter((scenario) => EXTENDED || !scenario.extended);
+  const measured = new Map<string, Measurement[]>(scenarios.map((s) => [s.id, []]));
+  const apiRuns: ApiProcessRun[] = [];
+  for (let run = 1; run <= RUNS; run += 1) {
+    console.error(`Run ${run}/${RUNS}`);
+    for (const serverId of SERVER_ORDER) {
+      const own = scenarios.filter((scenario) => scenario.server === serverId);
+      if (own.length === 0) continue;
+      const server = await startServer(serverId);
+      try {
+        if (serverId !== 'bare')
+          console.error(
+            `  ${serverId}: first answer after ${Math.round(server.listeningMs)} ms, ready after ${Math.round(server.readyMs)} ms`,
+          );
+        const tokens = await tokensFor(server, own);
+        for (const scenario of own) {
+          const measurement = await drive(server, scenario, tokens);
+          measured.get(scenario.id)!.push(measurement);
+          console.error(
+            `  ${scenario.name}: ${measurement.requestsPerSecond} req/s, p99 ${measurement.p99Ms} ms`,
+          );
+        }
+        if (serverId === 'api') {
+          const memory = memoryOf(server.child.pid!);
+          apiRuns.push({
+            listeningMs: server.listeningMs,
+            readyMs: server.readyMs,
+            rssMb: memory?.rssMb ?? null,
+            peakRssMb: memory?.peakRssMb ?? null,
+          });
+          if (memory) console.error(`  API RSS after its rows: ${memory.rssMb} MB`);
+        }
+      } finally {
+        await stopChild(server.child);
+      }
+    }
+  }
+  return { scenarios, measured, apiRuns };
+}
+
+function httpRows(scenarios: Scenario[], measured: Map<string, Measurement[]>): HttpRow[] {
+  const baseline = measured.get('bare')!;
+  return scenarios.map((scenario) => {
+    const isBaseline = scenario.id === 'bare';
+    const runs = measured.get(scenario.id)!.map((measurement, i) => ({
+      ...measurement,
+      ratio: isBaseline
+        ? null
+        : round(measurement.requestsPerSecond / baseline[i].requestsPerSecond, 3),
+    }));
+    const row: HttpMeasures = {
+      id: scenario.id,
+      name: scenario.name,
+      baseline: isBaseline,
+      apiWorkers: 1,
+      pinned: pinning.used,
+      runs,
+      requestsPerSecond: spread(runs.map((r) => r.requestsPerSecond)),
+      p50Ms: spread(
+        runs.map((r) => r.p50Ms),
+        1,
+      ),
+      p99Ms: spread(
+        runs.map((r) => r.p99Ms),
+        1,
+      ),
+      ratio: isBaseline
+        ? null
+        : spread(
+            runs.map((r) => r.ratio!),
+            2,
+          ),
+      errors: runs.reduce((sum, r) => sum + r.errors, 0),
+      non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    };
+    return withTargets(row, scenario.targets?.(row) ?? []);
+  });
+}
+
+function processRows(runs: ApiProcessRun[]): ProcessRow[] {
+  const row = (
+    id: string,
+    name: string,
+    unit: 'MB' | 'ms',
+    values: number[],
+    digits: number,
+    target?: (median: number) => Target,
+  ): ProcessRow => {
+    const value = spread(values, digits);
+    return withTargets(
+      { id, name, unit, runs: values.map((v) => round(v, digits)), value },
+      target ? [target(value.median)] : [],
+    );
+  };
+  const rss = runs.map((r) => r.rssMb).filter((v): v is number => v !== null);
+  const peak = runs.map((r) => r.peakRssMb).filter((v): v is number => v !== null);
+  return [
+    ...(rss.length
+      ? [
+          row('rss', 'RSS after the bench', 'MB', rss, 1, (m) =>
+            checkTarget('< 200 MB', 'value', '<', 200, m),
+          ),
+          row('peak-rss', 'peak RSS (VmHWM)', 'MB', peak, 1),
+        ]
+      : []),
+    row(
+      'boot-listening',
+      'spawn → first HTTP answer',
+      'ms',
+      runs.map((r) => r.listeningMs),
+      0,
+    ),
+    row(
+      'boot-ready',
+      'spawn → first 200 on /health/ready',
+      'ms',
+      runs.map((r) => r.readyMs),
+      0,
+      (m) => checkTarget('< 1000 ms', 'value', '<', 1000, m),
+    ),
+  ];
+}
 
 async function main(): Promise<void> {
+  if (!existsSync(API_ENTRY)) throw new Error(`${API_ENTRY} is missing: run \`npm run build\``);
+  pinning = detectPinning(['autocannon', 'server']);
+  pinSelf(pinning);
+  const machine = machineInfo(pinning);
+  console.error(
+    `HTTP benchmark: ${RUNS} run(s) × ${DURATION_S} s per row (+${WARMUP_S} s warm-up), ${CONNECTIONS} connections${EXTENDED ? ', extended rows' : ''}`,
+  );
+  console.error(`  ${describeSetup(machine, pinning)}`);
+  let results: HttpResults | undefined;
   await withBenchEnvironment(async (environment) => {
     bench = environment;
-    const children: ChildProcess[] = [];
+    load = await LoadGenerator.start(pinning.loadCpus);
     try {
-      await measureAll(children);
+      const { scenarios, measured, apiRuns } = await measureAll();
+      results = {
+        bench: 'http',
+        date: new Date().toISOString(),
+        machine,
+        pinning: {
+          used: pinning.used,
+          reason: pinning.reason,
+          loadCpus: pinning.loadCpus,
+          serverCpus: pinning.serverCpus,
+        },
+        settings: {
+          runs: RUNS,
+          durationSeconds: DURATION_S,
+          warmupSeconds: WARMUP_S,
+          connections: CONNECTIONS,
+          apiWorkers: 1,
+          extended: EXTENDED,
+        },
+        rows: httpRows(scenarios, measured),
+        process: processRows(apiRuns),
+      };
     } finally {
-      await Promise.all(children.map(stop));
+      await load.close();
     }
   });
-}
-
-async function measureAll(children: ChildProcess[]): Promise<void> {
-  console.error(
-    `Benchmark: ${DURATION} s per row, ${CONNECTIONS} connections, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}`,
-  );
-  const barePort = 3990;
-  const bareChild = fork(join(__dirname, 'bare-nest.ts'), [], {
-    env: { ...process.env, PORT: String(barePort) },
-    execArgv: ['-r', 'ts-node/register/transpile-only'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  children.push(bareChild);
-  await waitForHttp(`http://127.0.0.1:${barePort}/bare`, bareChild);
-  const bare = await measure(`http://127.0.0.1:${barePort}/bare`);
-  await stop(bareChild);
-  console.error(`  bare NestJS JSON route: ${bare.requestsPerSecond} req/s`);
-  const rows: Row[] = [
-    { name: 'bare NestJS JSON route (baseline)', apiWorkers: 1, ...bare, ratioToBare: 1 },
-  ];
-
-  // Cold: the same authenticated read with the cache switched off (every request hits PostgreSQL).
-  const coldPort = 3991;
-  const cold = await startApi(coldPort, 1, { CACHE_ENABLED: 'false' });
-  children.push(cold);
-  {
-    const base = `http://127.0.0.1:${coldPort}`;
-    const login = await json<{ accessToken: string }>(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(ADMIN),
-    });
-    const measurement = await measure(`${base}/api/v1/users/me`, {
-      headers: { Authorization: `Bearer ${login.accessToken}` },
-    });
-    rows.push({
-      name: 'GET /users/me (cache off, DB)',
-      apiWorkers: 1,
-      ...measurement,
-      ratioToBare: ratio(measurement, bare.requestsPerSecond),
-    });
-    console.error(`  GET /users/me (cache off): ${measurement.requestsPerSecond} req/s`);
-  }
-  await stop(cold);
-
-  for (const workers of [1, 2]) {
-    const port = 3992 + workers;
-    const api = await startApi(port, workers);
-    children.push(api);
-    rows.push(...(await scenarios(`http://127.0.0.1:${port}`, workers, bare.requestsPerSecond)));
-    await stop(api);
-  }
-
-  const find = (name: string, workers = 1) =>
-    rows.find((row) => row.name === name && row.apiWorkers === workers)!;
-  const cached = find('GET /users/me (cached)');
-  const dbRead = find('GET /users/me (cache off, DB)');
-  const scaling = find('GET /users/me (cached)', 2).requestsPerSecond / cached.requestsPerSecond;
-  const targets = [
-    {
-      target: 'authenticated cached read ≥ 60% of bare Nest',
-      value: `${Math.round(cached.ratioToBare * 100)}%`,
-      met: cached.ratioToBare >= 0.6,
-    },
-    {
-      target: 'authenticated DB read ≥ 45% of bare Nest',
-      value: `${Math.round(dbRead.ratioToBare * 100)}%`,
-      met: dbRead.ratioToBare >= 0.45,
-    },
-    {
-      target: `p99 < 25 ms at ${CONNECTIONS} connections (cached read)`,
-      value: `${cached.p99} ms`,
-      met: cached.p99 < 25,
-    },
-    {
-      target: 'API_WORKERS=2 ≥ 1.7× API_WORKERS=1 (cached read)',
-      value: `${scaling.toFixed(2)}×`,
-      met: scaling >= 1.7,
-    },
-  ];
-
-  const table = [
-    '| scenario | API_WORKERS | req/s | p50 ms | p99 ms | vs bare Nest | errors / non-2xx |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map(
-      (row) =>
-        `| ${row.name} | ${row.apiWorkers} | ${row.requestsPerSecond} | ${row.p50} | ${row.p99} | ${Math.round(row.ratioToBare * 100)}% | ${row.errors} / ${row.non2xx} |`,
-    ),
-    '',
-    '| target | measured | met |',
-    '| --- | --- | --- |',
-    ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'yes' : 'no'} |`),
-  ].join('\n');
-  console.log(table);
-
-  const folder = join(__dirname, 'results');
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(
-    join(folder, 'http.json'),
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        node: process.version,
-        cpus: availableParallelism(),
-        cpuModel: cpus()[0]?.model,
-        durationSeconds: DURATION,
-        connections: CONNECTIONS,
-        rows,
-        targets,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  const file = writeResults('http', results!);
+  console.error(`Results written to ${file}`);
+  console.log(renderHttp(results!));
 }
 
 runBench(main);

@@ -1,158 +1,368 @@
 /**
- * Queue throughput: Girder's worker (tasks table, status updates, TaskRunner) against a bare
- * BullMQ worker doing the same no-op, on the same Redis, same concurrency, same job count.
+ * `npm run bench:queue`: Girder's task engine against a bare BullMQ worker doing the same
+ * no-op, on the same Redis, at the same concurrency, with the same number of jobs.
  *
- *   npm run bench:queue                  # 5,000 jobs, concurrency from WORKER_CONCURRENCY (4)
- *   BENCH_JOBS=5000 npm run bench:queue
+ *   npm run bench:queue                            # 3 runs × 5,000 jobs, WORKER_CONCURRENCY (4)
+ *   BENCH_DURATION_S=2 BENCH_RUNS=1 npm run bench:queue   # a quick check (1,000 jobs)
  *
- * Uses its own database (girder_bench_<random>) and Redis key prefix, removed at the end.
- * Results go to bench/results/queue.json.
+ * Settings (environment): BENCH_RUNS (3), BENCH_JOBS (5,000; without it, BENCH_DURATION_S
+ * scales it: 500 jobs per second given, at least 200), WORKER_CONCURRENCY (4),
+ * BENCH_SUBMIT_CONCURRENCY (50 submissions in flight), BENCH_PIN=0 (no CPU pinning).
+ *
+ * Two measurements, each for both workers, every run:
+ *
+ * - End to end (the target, Girder ≥ 0.90× bare): the worker is up and warmed (a few hundred
+ *   jobs first); then jobs are submitted, 50 at a time in flight, and the clock runs from the
+ *   first submission until the last job is done. Bare: `Queue.add` → the worker's `completed`
+ *   event. Girder: `TasksService.submitAsSystem` (the engine's submission path: the tasks row,
+ *   then the job via the outbox) → `succeeded` recorded in the tasks table (the span from the
+ *   first task's created_at to the last finished_at, both PostgreSQL's clock).
+ * - Drain (information): the queue is filled with no worker running, then a fresh worker
+ *   takes it all; from the first job started to the last finished (for Girder, the tasks
+ *   table's started_at and finished_at).
+ *
+ * The submitting side is this process (with an ApiModule application context for
+ * TasksService); the worker is a child process (bench/queue-worker.ts). With `taskset` and two
+ * CPUs or more, this process runs on the first CPU and the worker on the second; PostgreSQL
+ * and Redis are not pinned. Each run's ratio is against the bare run of the same round.
+ *
+ * Uses its own database (girder_bench_<random>), Redis key prefix and STORAGE_DIR, removed at
+ * the end. Results: bench/results/queue.json and the Markdown table on stdout
+ * (`npm run bench:table` prints it again from the file).
  */
 import 'reflect-metadata';
-import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { TaskHandler, TaskType, TasksService } from '@girder/tasks';
-import { Queue, Worker } from 'bullmq';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { TasksService } from '@girder/tasks';
+import { Queue } from 'bullmq';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { ApiModule } from '../apps/api/src/api.module';
-import { WorkerModule } from '../apps/worker/src/worker.module';
-import { runBench, withBenchEnvironment } from './bench-environment';
+import {
+  benchRuns,
+  checkTarget,
+  describeSetup,
+  detectPinning,
+  envNumber,
+  machineInfo,
+  nextMessage,
+  pinSelf,
+  round,
+  spawnNode,
+  spread,
+  stopChild,
+  TS_NODE,
+  withTargets,
+  writeResults,
+  type Pinning,
+  type TargetFields,
+} from './bench-support';
+import { runBench, withBenchEnvironment, type BenchEnvironment } from './bench-environment';
+import { BenchTaskTypesModule, NOOP_TASK } from './queue-noop-task';
+import type { WorkerCommand, WorkerReport } from './queue-worker';
+import { renderQueue } from './render-table';
+import type { QueueResults, QueueRow, QueueRun } from './results-types';
 
-const JOBS = Number(process.env.BENCH_JOBS ?? 5_000);
-let redisUrl = '';
-let prefix = '';
-const concurrency = Number(process.env.WORKER_CONCURRENCY ?? 4);
+const RUNS = benchRuns();
+const SHORT_S = process.env.BENCH_DURATION_S ? envNumber(['BENCH_DURATION_S'], 10) : null;
+const JOBS = Math.round(
+  envNumber(['BENCH_JOBS'], SHORT_S === null ? 5_000 : Math.max(200, Math.round(500 * SHORT_S))),
+);
+const WARMUP_JOBS = Math.min(500, Math.max(50, Math.round(JOBS / 10)));
+const CONCURRENCY = Math.round(envNumber(['WORKER_CONCURRENCY'], 4));
+const SUBMIT_CONCURRENCY = Math.round(envNumber(['BENCH_SUBMIT_CONCURRENCY'], 50));
+/** Generous: a drain on a busy machine can be slow, but a stuck one should not hang forever. */
+const WAIT_MS = Math.max(120_000, JOBS * 50);
 
-class NoPayload {}
+let bench: BenchEnvironment;
+let pinning: Pinning;
 
-/** Does nothing, so the figures measure the queue and bookkeeping, not the work. */
-@Injectable()
-@TaskType({ name: 'bench.noop', queue: 'reports', payload: NoPayload, permission: null })
-class NoopTask extends TaskHandler<NoPayload, { ok: true }> {
-  async run(): Promise<{ ok: true }> {
-    return { ok: true };
-  }
-}
+type Measured = Pick<QueueRun, 'seconds' | 'submitSeconds'>;
 
-@Module({ providers: [NoopTask] })
-class BenchTaskTypesModule {}
-
-interface Row {
-  worker: string;
-  jobs: number;
-  concurrency: number;
-  seconds: number;
-  jobsPerSecond: number;
-}
-
-async function bareBullmq(): Promise<Row> {
-  const connection = { url: redisUrl, maxRetriesPerRequest: null };
-  const queue = new Queue('bare', { connection, prefix: `${prefix}:bare` });
-  await queue.addBulk(
-    Array.from({ length: JOBS }, (_, i) => ({
-      name: 'noop',
-      data: { i },
-      opts: { removeOnComplete: true },
-    })),
+/** Calls `submit(i)` for i < count with at most `inFlight` pending at once. */
+async function inPool<T>(
+  count: number,
+  inFlight: number,
+  submit: (i: number) => Promise<T>,
+): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(inFlight, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await submit(i);
+      }
+    }),
   );
-  let done = 0;
-  let started = 0;
-  const finished = new Promise<void>((resolve) => {
-    const worker = new Worker('bare', async () => ({ ok: true }), {
-      connection,
-      prefix: `${prefix}:bare`,
-      concurrency,
-    });
-    // Timed from the first job taken to the last one done, like the Girder figure below.
-    worker.once('active', () => (started = performance.now()));
-    worker.on('completed', () => {
-      done += 1;
-      if (done === JOBS) void worker.close().then(() => resolve());
-    });
+  return results;
+}
+
+async function startWorker(mode: 'bare' | 'girder'): Promise<ChildProcess> {
+  const child = spawnNode([...TS_NODE, join(__dirname, 'queue-worker.ts'), mode], {
+    cpus: pinning.serverCpus,
+    env: {
+      ...process.env,
+      WORKER_CONCURRENCY: String(CONCURRENCY),
+      BENCH_BARE_PREFIX: `${bench.prefix}:bare`,
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  await finished;
-  const seconds = (performance.now() - started) / 1000;
-  await queue.close();
-  return row('bare BullMQ worker (no-op)', seconds);
+  await nextMessage<WorkerReport>(child, (m) => m.type === 'ready', WAIT_MS);
+  return child;
 }
 
-async function girderWorker(): Promise<Row> {
-  @Module({ imports: [ApiModule, BenchTaskTypesModule] })
-  class BenchApiModule {}
-  const api = await NestFactory.createApplicationContext(BenchApiModule, { logger: false });
-  const tasks = api.get(TasksService);
-  const ids: string[] = [];
-  for (let i = 0; i < JOBS; i += 50) {
-    const batch = Array.from({ length: Math.min(50, JOBS - i) }, () =>
-      tasks.submitAsSystem('bench.noop', {}),
-    );
-    ids.push(...(await Promise.all(batch)).map((task) => task.id));
-  }
+// --- bare BullMQ ----------------------------------------------------------------------------
 
-  @Module({ imports: [WorkerModule, BenchTaskTypesModule] })
-  class BenchWorkerModule {}
-  const worker = await NestFactory.createApplicationContext(BenchWorkerModule, { logger: false });
-  const { DataSource } = await import('typeorm');
-  const db = worker.get(DataSource);
-  let seconds = 0;
+/**
+ * Tells the bare worker how many completions to wait for, runs `submit`, and answers the
+ * worker's report with the submission's start and end (wall clock, shared by both processes).
+ */
+async function bareBatch(child: ChildProcess, jobs: number, submit: () => Promise<unknown>) {
+  const done = nextMessage<WorkerReport & { type: 'done' }>(
+    child,
+    (m) => m.type === 'done',
+    WAIT_MS,
+  );
+  done.catch(() => undefined); // awaited below; this only keeps an early failure handled
+  const expecting = nextMessage<WorkerReport>(child, (m) => m.type === 'expecting');
+  child.send({ cmd: 'expect', jobs } satisfies WorkerCommand);
+  await expecting;
+  const startedAt = Date.now();
+  await submit();
+  const submittedAt = Date.now();
+  return { ...(await done), startedAt, submittedAt };
+}
+
+async function bareRun(queue: Queue): Promise<{ drain: Measured; endToEnd: Measured }> {
+  const job = (i: number) => ({ name: 'noop', data: { i }, opts: { removeOnComplete: true } });
+  for (let i = 0; i < JOBS; i += 1_000)
+    await queue.addBulk(Array.from({ length: Math.min(1_000, JOBS - i) }, (_, j) => job(i + j)));
+  const child = await startWorker('bare');
+  try {
+    const drained = await bareBatch(child, JOBS, async () => undefined);
+    const drain = {
+      seconds: (drained.lastCompletedAt - drained.firstActiveAt) / 1000,
+      submitSeconds: null,
+    };
+    const add = (i: number) => queue.add(job(i).name, job(i).data, job(i).opts);
+    await bareBatch(child, WARMUP_JOBS, () => inPool(WARMUP_JOBS, SUBMIT_CONCURRENCY, add));
+    const run = await bareBatch(child, JOBS, () => inPool(JOBS, SUBMIT_CONCURRENCY, add));
+    return {
+      drain,
+      endToEnd: {
+        seconds: (run.lastCompletedAt - run.startedAt) / 1000,
+        submitSeconds: (run.submittedAt - run.startedAt) / 1000,
+      },
+    };
+  } finally {
+    await stopChild(child);
+  }
+}
+
+// --- Girder ---------------------------------------------------------------------------------
+
+async function waitForSucceeded(db: DataSource, total: number, worker: ChildProcess) {
+  const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    // From the first task started to the last one finished, as the tasks table records them.
-    const [{ n, span }]: Array<{ n: number; span: number }> = await db.query(
-      `SELECT count(*)::int AS n,
-              extract(epoch FROM max(finished_at) - min(started_at))::float AS span
-         FROM tasks WHERE type = 'bench.noop' AND status = 'succeeded'`,
+    const [{ succeeded, failed }]: Array<{ succeeded: number; failed: number }> = await db.query(
+      `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+              count(*) FILTER (WHERE status = 'failed')::int AS failed
+         FROM tasks WHERE type = $1`,
+      [NOOP_TASK],
     );
-    seconds = span;
-    if (n >= ids.length) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (failed > 0) throw new Error(`${failed} bench task(s) failed`);
+    if (succeeded >= total) return;
+    if (worker.exitCode !== null || worker.signalCode !== null)
+      throw new Error(`the Girder worker exited (${worker.exitCode ?? worker.signalCode})`);
+    if (Date.now() > deadline)
+      throw new Error(`only ${succeeded} of ${total} tasks succeeded after ${WAIT_MS} ms`);
+    // Rare polls: the figures come from the recorded timestamps, not from when we notice.
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  await closeAll([worker, api]);
-  return row('Girder worker (tasks table + TaskRunner, no-op)', seconds);
 }
 
-async function closeAll(apps: INestApplicationContext[]): Promise<void> {
-  for (const app of apps) await app.close();
+/** Seconds from the earliest `from` to the latest finished_at of these tasks (PostgreSQL's clock). */
+async function span(db: DataSource, ids: string[], from: 'created_at' | 'started_at') {
+  const [{ seconds, succeeded }]: Array<{ seconds: number; succeeded: number }> = await db.query(
+    `SELECT extract(epoch FROM max(finished_at) - min(${from}))::float AS seconds,
+            count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded
+       FROM tasks WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
+  if (succeeded !== ids.length) throw new Error(`${succeeded} of ${ids.length} tasks succeeded`);
+  return seconds;
 }
 
-function row(worker: string, seconds: number): Row {
-  return {
-    worker,
-    jobs: JOBS,
-    concurrency,
-    seconds: Number(seconds.toFixed(2)),
-    jobsPerSecond: Math.round(JOBS / seconds),
-  };
+async function girderRun(
+  api: INestApplicationContext,
+): Promise<{ drain: Measured; endToEnd: Measured }> {
+  const tasks = api.get(TasksService);
+  const db = api.get(DataSource);
+  const submit = (count: number) =>
+    inPool(count, SUBMIT_CONCURRENCY, async () => (await tasks.submitAsSystem(NOOP_TASK, {})).id);
+  // Each run starts from an empty table (no worker is running; nothing else uses it).
+  await db.query('TRUNCATE tasks');
+  const queued = await submit(JOBS);
+  const child = await startWorker('girder');
+  try {
+    await waitForSucceeded(db, JOBS, child);
+    const drain = { seconds: await span(db, queued, 'started_at'), submitSeconds: null };
+    await submit(WARMUP_JOBS);
+    await waitForSucceeded(db, JOBS + WARMUP_JOBS, child);
+    const startedAt = Date.now();
+    const ids = await submit(JOBS);
+    const submitSeconds = (Date.now() - startedAt) / 1000;
+    await waitForSucceeded(db, 2 * JOBS + WARMUP_JOBS, child);
+    return { drain, endToEnd: { seconds: await span(db, ids, 'created_at'), submitSeconds } };
+  } finally {
+    await stopChild(child);
+  }
+}
+
+// --- Results --------------------------------------------------------------------------------
+
+const ROWS = [
+  {
+    id: 'bare-end-to-end',
+    name: 'bare BullMQ worker, no-op (baseline)',
+    worker: 'bare',
+    measure: 'end-to-end',
+    comparedTo: null,
+  },
+  {
+    id: 'girder-end-to-end',
+    name: 'Girder worker (TasksService → succeeded in PostgreSQL)',
+    worker: 'girder',
+    measure: 'end-to-end',
+    comparedTo: 'bare-end-to-end',
+  },
+  {
+    id: 'bare-drain',
+    name: 'bare BullMQ worker, no-op',
+    worker: 'bare',
+    measure: 'drain',
+    comparedTo: null,
+  },
+  {
+    id: 'girder-drain',
+    name: 'Girder worker (tasks table + TaskRunner)',
+    worker: 'girder',
+    measure: 'drain',
+    comparedTo: 'bare-drain',
+  },
+] as const;
+
+function queueRows(measured: Map<string, Measured[]>): QueueRow[] {
+  return ROWS.map((definition) => {
+    const baseline = definition.comparedTo ? measured.get(definition.comparedTo)! : null;
+    const runs: QueueRun[] = measured.get(definition.id)!.map((m, i) => ({
+      seconds: round(m.seconds, 3),
+      jobsPerSecond: Math.round(JOBS / m.seconds),
+      submitSeconds: m.submitSeconds === null ? null : round(m.submitSeconds, 3),
+      ratio: baseline ? round(baseline[i].seconds / m.seconds, 3) : null,
+    }));
+    const row: Omit<QueueRow, keyof TargetFields> = {
+      ...definition,
+      baseline: definition.comparedTo === null,
+      jobs: JOBS,
+      concurrency: CONCURRENCY,
+      runs,
+      jobsPerSecond: spread(runs.map((r) => r.jobsPerSecond)),
+      seconds: spread(
+        runs.map((r) => r.seconds),
+        3,
+      ),
+      ratio: baseline
+        ? spread(
+            runs.map((r) => r.ratio!),
+            2,
+          )
+        : null,
+    };
+    const targets =
+      definition.id === 'girder-end-to-end'
+        ? [checkTarget('≥ 0.90×', 'ratio', '>=', 0.9, row.ratio!.median)]
+        : [];
+    return withTargets(row, targets);
+  });
 }
 
 async function main(): Promise<void> {
+  pinning = detectPinning(['submitter', 'worker']);
+  pinSelf(pinning);
+  const machine = machineInfo(pinning);
+  console.error(
+    `Queue benchmark: ${RUNS} run(s) × ${JOBS} jobs (+${WARMUP_JOBS} warm-up end to end), concurrency ${CONCURRENCY}, ${SUBMIT_CONCURRENCY} submissions in flight`,
+  );
+  console.error(`  ${describeSetup(machine, pinning)}`);
+  let results: QueueResults | undefined;
   await withBenchEnvironment(async (environment) => {
-    ({ redisUrl, prefix } = environment);
+    bench = environment;
     Object.assign(process.env, {
       DATABASE_URL: environment.databaseUrl,
       DATABASE_READ_URLS: '',
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: prefix,
+      REDIS_URL: environment.redisUrl,
+      REDIS_KEY_PREFIX: environment.prefix,
+      STORAGE_DIR: environment.storageDir,
       PORT: '0',
       WORKER_HEALTH_PORT: '0',
       LOG_LEVEL: 'silent',
       LOG_PRETTY: 'false',
     });
-    console.log(`Queue benchmark: ${JOBS} jobs, concurrency ${concurrency}, Redis ${redisUrl}`);
-    const bare = await bareBullmq();
-    const girder = await girderWorker();
-    const rows = [bare, girder];
-    console.table(rows);
-    const ratio = girder.jobsPerSecond / bare.jobsPerSecond;
-    console.log(`Girder worker / bare BullMQ = ${(ratio * 100).toFixed(0)}%`);
-
-    const folder = join(__dirname, 'results');
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(
-      join(folder, 'queue.json'),
-      `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, ratio: Number(ratio.toFixed(3)) }, null, 2)}\n`,
-    );
+    @Module({ imports: [ApiModule, BenchTaskTypesModule] })
+    class BenchApiModule {}
+    const api = await NestFactory.createApplicationContext(BenchApiModule, { logger: false });
+    const queue = new Queue('bare', {
+      connection: { url: environment.redisUrl, maxRetriesPerRequest: null },
+      prefix: `${environment.prefix}:bare`,
+    });
+    const measured = new Map<string, Measured[]>(ROWS.map((row) => [row.id, []]));
+    try {
+      for (let run = 1; run <= RUNS; run += 1) {
+        console.error(`Run ${run}/${RUNS}`);
+        const bare = await bareRun(queue);
+        const girder = await girderRun(api);
+        measured.get('bare-end-to-end')!.push(bare.endToEnd);
+        measured.get('girder-end-to-end')!.push(girder.endToEnd);
+        measured.get('bare-drain')!.push(bare.drain);
+        measured.get('girder-drain')!.push(girder.drain);
+        const perSecond = (m: Measured) => Math.round(JOBS / m.seconds);
+        console.error(
+          `  end to end: bare ${perSecond(bare.endToEnd)} jobs/s, Girder ${perSecond(girder.endToEnd)} jobs/s (submitting took ${girder.endToEnd.submitSeconds!.toFixed(2)} s of ${girder.endToEnd.seconds.toFixed(2)} s)`,
+        );
+        console.error(
+          `  drain:      bare ${perSecond(bare.drain)} jobs/s, Girder ${perSecond(girder.drain)} jobs/s`,
+        );
+      }
+    } finally {
+      await queue.close();
+      await api.close();
+    }
+    results = {
+      bench: 'queue',
+      date: new Date().toISOString(),
+      machine,
+      pinning: {
+        used: pinning.used,
+        reason: pinning.reason,
+        loadCpus: pinning.loadCpus,
+        serverCpus: pinning.serverCpus,
+      },
+      settings: {
+        runs: RUNS,
+        jobs: JOBS,
+        warmupJobs: WARMUP_JOBS,
+        concurrency: CONCURRENCY,
+        submitConcurrency: SUBMIT_CONCURRENCY,
+      },
+      rows: queueRows(measured),
+    };
   });
+  const file = writeResults('queue', results!);
+  console.error(`Results written to ${file}`);
+  console.log(renderQueue(results!));
 }
 
 runBench(main);
