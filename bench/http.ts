@@ -223,7 +223,11 @@ async function startServer(id: ServerId): Promise<RunningServer> {
       : spawnNode([API_ENTRY], {
           cpus: pinning.serverCpus,
           env: apiEnv(port, id === 'api-cache-off' ? { CACHE_ENABLED: 'false' } : {}),
+          // Its log goes into a pipe that is read and discarded, as a container runtime reads
+          // it (a write to /dev/null would cost the API nothing and hide the log's real price).
+          stdio: ['ignore', 'pipe', 'inherit'],
         });
+  child.stdout?.resume();
   try {
     const boot = await waitUntilReady(
       id === 'bare' ? `${base}/bare` : `${base}/health/ready`,

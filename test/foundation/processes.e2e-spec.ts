@@ -97,6 +97,34 @@ describe('app processes', () => {
       expect(api.text).not.toContain(secret); // …without secrets
   });
 
+  it('writes the log asynchronously yet loses no line on exit; probes are not logged', async () => {
+    const port = await freePort();
+    const api = start('api', { PORT: String(port) });
+    await api.waitFor(`http://127.0.0.1:${port}/health/live`);
+    const requests = 300;
+    await Promise.all(
+      Array.from({ length: requests }, (_, n) =>
+        fetch(`http://127.0.0.1:${port}/api/v1/no-such-route`, {
+          headers: { 'X-Request-ID': `flush-${n}` },
+        }),
+      ),
+    );
+    await fetch(`http://127.0.0.1:${port}/health/live`, { headers: { 'X-Request-ID': 'probe-1' } });
+    // Straight to SIGTERM: whatever is still buffered must be written before the process ends.
+    api.kill('SIGTERM');
+    expect(await api.exited).toEqual({ code: 0, signal: null });
+
+    const ids = new Set(
+      api.text
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => (JSON.parse(line) as { requestId?: string }).requestId)
+        .filter((id): id is string => id !== undefined),
+    );
+    expect([...ids].filter((id) => id.startsWith('flush-'))).toHaveLength(requests);
+    expect(ids.has('probe-1')).toBe(false);
+  });
+
   it.each(['api', 'worker'] as const)(
     '%s refuses to start with a bad environment, naming every bad variable once',
     async (entry) => {

@@ -1,7 +1,8 @@
 import { Module, RequestMethod } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoggerModule } from 'nestjs-pino';
+import { LoggerModule, type Params } from 'nestjs-pino';
+import pino, { type DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
 import { REDACTED, redactSecrets } from './redact-secrets';
 import { resolveRequestId } from './request-id';
@@ -78,6 +79,26 @@ export function buildPinoHttpOptions(config: AppConfig, service: string): Option
   };
 }
 
+let stdout: DestinationStream | undefined;
+
+/**
+ * stdout written asynchronously (pino's SonicBoom): a request never waits for its log line to
+ * reach a slow pipe or terminal, and lines that arrive while a write is in flight go out
+ * together. pino flushes what is still buffered synchronously when the process exits, on
+ * every exit path (graceful or fatal, all go through process.exit); only SIGKILL can lose
+ * the last lines. One destination per process, shared by every app in it.
+ */
+function asyncStdout(): DestinationStream {
+  stdout ??= pino.destination({ dest: 1, sync: false });
+  return stdout;
+}
+
+/** nestjs-pino's `pinoHttp`: the options, with the asynchronous stdout unless pretty-printing. */
+export function pinoHttpParams(config: AppConfig, service: string): Params['pinoHttp'] {
+  const options = buildPinoHttpOptions(config, service);
+  return options.transport ? options : [options, asyncStdout()];
+}
+
 /**
  * JSON-lines logging through nestjs-pino for both apps. Every line logged while handling a
  * request carries `requestId` (and `userId` once authenticated, see `RequestLogContext`).
@@ -91,7 +112,7 @@ export class LoggingModule {
         LoggerModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
-            pinoHttp: buildPinoHttpOptions(config, service),
+            pinoHttp: pinoHttpParams(config, service),
             forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
             // Fields added with PinoLogger.assign (the user id) also reach the request's summary line.
             assignResponse: true,
