@@ -2,12 +2,14 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy on a free loopback port in front of a real server, which a test can cut (every
- * connection dropped, new ones refused) and restore, to play an outage without touching the
- * shared server.
+ * connection dropped, new ones refused) and restore, or freeze and thaw (bytes held, nothing
+ * closed), to play an outage without touching the shared server.
  */
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<[client: Socket, upstream: Socket]>();
+  private frozen = false;
   port = 0;
 
   constructor(
@@ -19,12 +21,20 @@ export class TcpProxy {
     this.server = createServer((client) => {
       const upstream = connect(this.targetPort, this.targetHost);
       for (const socket of [client, upstream]) {
+        // As Redis and its clients do: no Nagle delay on small writes, which would hold
+        // (say) a pub/sub message back by up to 40 ms and make the proxy a slow network.
+        socket.setNoDelay(true);
         this.sockets.add(socket);
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
+      if (!this.frozen) link(pair);
+      client.on('close', () => {
+        this.pairs.delete(pair);
+        upstream.destroy();
+      });
       upstream.on('close', () => client.destroy());
     });
     await new Promise<void>((done, fail) => {
@@ -41,7 +51,28 @@ export class TcpProxy {
     this.server = undefined;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    this.pairs.clear();
+    this.frozen = false;
     if (server) await new Promise<void>((done) => server.close(() => done()));
+  }
+
+  /**
+   * Holds every byte in both directions without closing anything: a stalled network path,
+   * which neither side notices. `thaw()` delivers what was held, in order.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const pair of this.pairs) link(pair);
   }
 
   /** Listens again on the same port (nothing to do when it is not cut). */
@@ -52,4 +83,9 @@ export class TcpProxy {
   async stop(): Promise<void> {
     await this.cut();
   }
+}
+
+function link([client, upstream]: [Socket, Socket]): void {
+  client.pipe(upstream);
+  upstream.pipe(client);
 }

@@ -83,7 +83,14 @@ export class CacheResponseInterceptor implements NestInterceptor {
         const caller = options.scope === 'user' ? request.user!.id : '*';
         const prefix = `http:${options.scope}`;
         const key = this.keys.make(prefix, [caller, ...parts.key]);
-        return from(this.cache.get<unknown>(key)).pipe(
+        // Known before the read, so the local level can drop the entry by tag.
+        const tags = options.tags?.({
+          params: parts.params,
+          query: request.query,
+          user: request.user,
+        });
+        const entry = { tags, prefix };
+        return from(this.cache.get<unknown>(key, entry)).pipe(
           switchMap((cached) => {
             if (cached !== undefined) {
               response.setHeader('X-Cache', 'HIT');
@@ -93,11 +100,7 @@ export class CacheResponseInterceptor implements NestInterceptor {
             return next.handle().pipe(
               switchMap(async (body: unknown) => {
                 if (response.statusCode === 200 && !isStream(body)) {
-                  await this.cache.set(key, body, {
-                    ttl: options.ttl,
-                    tags: options.tags?.({ ...request, params: parts.params }),
-                    prefix,
-                  });
+                  await this.cache.set(key, body, { ...entry, ttl: options.ttl });
                 }
                 return body;
               }),

@@ -113,6 +113,20 @@ export class Environment {
   @Max(86_400)
   CACHE_TTL_SECONDS = 60;
 
+  /** Entries of the in-process cache level in front of Redis, per process; 0 turns it off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  CACHE_LOCAL_MAX_ENTRIES = 5_000;
+
+  /** Most megabytes (of JSON text) the in-process cache level holds, per process. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(4_096)
+  CACHE_LOCAL_MAX_MB = 32;
+
   @IsString()
   @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET = DEVELOPMENT_JWT_SECRET;

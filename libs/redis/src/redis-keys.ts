@@ -5,7 +5,7 @@ import { AppConfig } from '@girder/config';
  * `<prefix>:<area>:<parts…>`: the one spelling of every Redis key Girder writes, so a
  * deployment (or an e2e run) owns exactly the keys under its REDIS_KEY_PREFIX and can remove
  * them without touching anything else. Areas in use: `cache`, `cache-tag`,
- * `throttle`, `queue`.
+ * `throttle`, `queue`; and the pub/sub channel `cache-invalidation`.
  */
 export function redisKey(prefix: string, area: string, ...parts: Array<string | number>): string {
   return [prefix, area, ...parts].join(':');
