@@ -26,7 +26,8 @@ export default async function globalSetup(): Promise<void> {
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     DATABASE_READ_URLS: '',
-    REDIS_URL: process.env.E2E_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+    // No E2E_REDIS_URL: the suites run in the Redis-free mode (PostgreSQL alone).
+    REDIS_URL: process.env.E2E_REDIS_URL ?? '',
     REDIS_KEY_PREFIX: `girder_test_${run}`,
     PORT: '0',
     WORKER_HEALTH_PORT: '0',

@@ -12,7 +12,13 @@ export default async function globalTeardown(): Promise<void> {
   assertTestDatabase(databaseUrl);
   await dropDatabase(databaseUrl);
 
-  const redis = new Redis(process.env.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  if (process.env.REDIS_URL) await removeRedisKeys(process.env.REDIS_URL, prefix);
+
+  if (process.env.STORAGE_DIR) rmSync(process.env.STORAGE_DIR, { recursive: true, force: true });
+}
+
+async function removeRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
     let cursor = '0';
@@ -24,6 +30,4 @@ export default async function globalTeardown(): Promise<void> {
   } finally {
     redis.disconnect();
   }
-
-  if (process.env.STORAGE_DIR) rmSync(process.env.STORAGE_DIR, { recursive: true, force: true });
 }

@@ -87,8 +87,13 @@ export class Environment {
   @Max(200)
   DATABASE_POOL_SIZE = 10;
 
+  /**
+   * Unset: Girder runs on PostgreSQL alone (queues on BullMQ's PostgreSQL backend, cache and
+   * rate-limit counters in each process). Set: queues, cache and rate limits use this Redis.
+   */
+  @IsOptional()
   @Matches(REDIS_URL, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
-  REDIS_URL = 'redis://127.0.0.1:6379/0';
+  REDIS_URL?: string;
 
   /** Every Redis key Girder writes starts with this, so several deployments (or test runs) can share one Redis. */
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
@@ -337,6 +342,5 @@ export class Environment {
 /** Variables that must be set explicitly when NODE_ENV=production: their defaults are for development only. */
 export const PRODUCTION_REQUIRED: ReadonlyArray<keyof Environment> = [
   'DATABASE_URL',
-  'REDIS_URL',
   'JWT_SECRET',
 ];
