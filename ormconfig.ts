@@ -8,7 +8,7 @@ import {
   SessionRevocation,
 } from '@girder/auth';
 import { validateEnvironment } from '@girder/config';
-import { buildDataSourceOptions } from '@girder/database';
+import { buildDataSourceOptions, useEmbeddedPostgresIfRunning } from '@girder/database';
 import { AddTasksOutbox1795430000000, CreateTasks1795410000000, Task } from '@girder/tasks';
 import {
   AddUsersEmailVerifiedAt1795420000000,
@@ -52,5 +52,7 @@ export function createCliDataSource(env: NodeJS.ProcessEnv = process.env): DataS
 
 // Real environment variables win over .env, exactly as in the apps.
 loadDotenv({ quiet: true });
+// As in the apps: without DATABASE_URL, the project's running embedded PostgreSQL.
+useEmbeddedPostgresIfRunning(process.env);
 
 export default createCliDataSource();

@@ -1,6 +1,9 @@
 /**
  * `npm run bench:queue`: Girder's task engine against a bare BullMQ worker doing the same
- * no-op, on the same Redis, at the same concurrency, with the same number of jobs.
+ * no-op, on the same Redis, at the same concurrency, with the same number of jobs; then the
+ * same on PostgreSQL alone: Girder with REDIS_URL unset (its queues on BullMQ's PostgreSQL
+ * backend) against a bare BullMQ worker on that backend with BullMQ's defaults (rows `pg-…`).
+ * BENCH_QUEUE_BACKENDS=redis or =postgres measures one backend only.
  *
  *   npm run bench:queue                            # 3 runs × 5,000 jobs, WORKER_CONCURRENCY (4)
  *   BENCH_DURATION_S=2 BENCH_RUNS=1 npm run bench:queue   # a quick check (1,000 jobs)
@@ -33,8 +36,8 @@
 import 'reflect-metadata';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { TasksService } from '@girder/tasks';
-import { Queue } from 'bullmq';
+import { TasksService, queueSchema } from '@girder/tasks';
+import { Queue, createPostgresBackend } from 'bullmq';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -75,8 +78,14 @@ const SUBMIT_CONCURRENCY = Math.round(envNumber(['BENCH_SUBMIT_CONCURRENCY'], 50
 /** Generous: a drain on a busy machine can be slow, but a stuck one should not hang forever. */
 const WAIT_MS = Math.max(120_000, JOBS * 50);
 
+const BACKENDS = (process.env.BENCH_QUEUE_BACKENDS ?? 'redis,postgres')
+  .split(',')
+  .map((name) => name.trim()) as Array<'redis' | 'postgres'>;
+
 let bench: BenchEnvironment;
 let pinning: Pinning;
+/** The backend of the round being measured. */
+let backend: 'redis' | 'postgres' = 'redis';
 
 type Measured = Pick<QueueRun, 'seconds' | 'submitSeconds'>;
 
@@ -106,6 +115,9 @@ async function startWorker(mode: 'bare' | 'girder'): Promise<ChildProcess> {
       ...process.env,
       WORKER_CONCURRENCY: String(CONCURRENCY),
       BENCH_BARE_PREFIX: `${bench.prefix}:bare`,
+      ...(backend === 'postgres'
+        ? { REDIS_URL: '', BENCH_BARE_SCHEMA: queueSchema(`${bench.prefix}_bare`) }
+        : {}),
     },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -254,39 +266,49 @@ const ROWS = [
   },
 ] as const;
 
+/** The same four rows on PostgreSQL alone: each against the bare worker on the same backend. */
+const PG_ROWS = ROWS.map((row) => ({
+  ...row,
+  id: `pg-${row.id}`,
+  name: `${row.name}, PostgreSQL backend`,
+  comparedTo: row.comparedTo === null ? null : `pg-${row.comparedTo}`,
+}));
+
 function queueRows(measured: Map<string, Measured[]>): QueueRow[] {
-  return ROWS.map((definition) => {
-    const baseline = definition.comparedTo ? measured.get(definition.comparedTo)! : null;
-    const runs: QueueRun[] = measured.get(definition.id)!.map((m, i) => ({
-      seconds: round(m.seconds, 3),
-      jobsPerSecond: Math.round(JOBS / m.seconds),
-      submitSeconds: m.submitSeconds === null ? null : round(m.submitSeconds, 3),
-      ratio: baseline ? round(baseline[i].seconds / m.seconds, 3) : null,
-    }));
-    const row: Omit<QueueRow, keyof TargetFields> = {
-      ...definition,
-      baseline: definition.comparedTo === null,
-      jobs: JOBS,
-      concurrency: CONCURRENCY,
-      runs,
-      jobsPerSecond: spread(runs.map((r) => r.jobsPerSecond)),
-      seconds: spread(
-        runs.map((r) => r.seconds),
-        3,
-      ),
-      ratio: baseline
-        ? spread(
-            runs.map((r) => r.ratio!),
-            2,
-          )
-        : null,
-    };
-    const targets =
-      definition.id === 'girder-end-to-end'
-        ? [checkTarget('≥ 0.90×', 'ratio', '>=', 0.9, row.ratio!.median)]
-        : [];
-    return withTargets(row, targets);
-  });
+  return [...ROWS, ...PG_ROWS]
+    .filter((row) => measured.get(row.id)?.length)
+    .map((definition) => {
+      const baseline = definition.comparedTo ? measured.get(definition.comparedTo)! : null;
+      const runs: QueueRun[] = measured.get(definition.id)!.map((m, i) => ({
+        seconds: round(m.seconds, 3),
+        jobsPerSecond: Math.round(JOBS / m.seconds),
+        submitSeconds: m.submitSeconds === null ? null : round(m.submitSeconds, 3),
+        ratio: baseline ? round(baseline[i].seconds / m.seconds, 3) : null,
+      }));
+      const row: Omit<QueueRow, keyof TargetFields> = {
+        ...definition,
+        baseline: definition.comparedTo === null,
+        jobs: JOBS,
+        concurrency: CONCURRENCY,
+        runs,
+        jobsPerSecond: spread(runs.map((r) => r.jobsPerSecond)),
+        seconds: spread(
+          runs.map((r) => r.seconds),
+          3,
+        ),
+        ratio: baseline
+          ? spread(
+              runs.map((r) => r.ratio!),
+              2,
+            )
+          : null,
+      };
+      const targets =
+        definition.id === 'girder-end-to-end' || definition.id === 'pg-girder-end-to-end'
+          ? [checkTarget('≥ 0.90×', 'ratio', '>=', 0.9, row.ratio!.median)]
+          : [];
+      return withTargets(row, targets);
+    });
 }
 
 async function main(): Promise<void> {
@@ -313,32 +335,51 @@ async function main(): Promise<void> {
     });
     @Module({ imports: [ApiModule, BenchTaskTypesModule] })
     class BenchApiModule {}
-    const api = await NestFactory.createApplicationContext(BenchApiModule, { logger: false });
-    const queue = new Queue('bare', {
-      connection: { url: environment.redisUrl, maxRetriesPerRequest: null },
-      prefix: `${environment.prefix}:bare`,
-    });
-    const measured = new Map<string, Measured[]>(ROWS.map((row) => [row.id, []]));
-    try {
-      for (let run = 1; run <= RUNS; run += 1) {
-        console.error(`Run ${run}/${RUNS}`);
-        const bare = await bareRun(queue);
-        const girder = await girderRun(api);
-        measured.get('bare-end-to-end')!.push(bare.endToEnd);
-        measured.get('girder-end-to-end')!.push(girder.endToEnd);
-        measured.get('bare-drain')!.push(bare.drain);
-        measured.get('girder-drain')!.push(girder.drain);
-        const perSecond = (m: Measured) => Math.round(JOBS / m.seconds);
-        console.error(
-          `  end to end: bare ${perSecond(bare.endToEnd)} jobs/s, Girder ${perSecond(girder.endToEnd)} jobs/s (submitting took ${girder.endToEnd.submitSeconds!.toFixed(2)} s of ${girder.endToEnd.seconds.toFixed(2)} s)`,
-        );
-        console.error(
-          `  drain:      bare ${perSecond(bare.drain)} jobs/s, Girder ${perSecond(girder.drain)} jobs/s`,
-        );
+    const measured = new Map<string, Measured[]>([...ROWS, ...PG_ROWS].map((row) => [row.id, []]));
+    for (const name of BACKENDS) {
+      backend = name;
+      const rowId = (id: string) => (name === 'postgres' ? `pg-${id}` : id);
+      // Girder picks its backend from REDIS_URL when the application context is built.
+      process.env.REDIS_URL = name === 'postgres' ? '' : environment.redisUrl;
+      const api = await NestFactory.createApplicationContext(BenchApiModule, { logger: false });
+      const queue =
+        name === 'postgres'
+          ? (new Queue(
+              'bare',
+              {
+                connection: {
+                  connectionString: environment.databaseUrl,
+                  schema: queueSchema(`${environment.prefix}_bare`),
+                  migrate: true,
+                },
+              },
+              createPostgresBackend,
+            ) as unknown as Queue)
+          : new Queue('bare', {
+              connection: { url: environment.redisUrl, maxRetriesPerRequest: null },
+              prefix: `${environment.prefix}:bare`,
+            });
+      try {
+        for (let run = 1; run <= RUNS; run += 1) {
+          console.error(`Run ${run}/${RUNS} (${name})`);
+          const bare = await bareRun(queue);
+          const girder = await girderRun(api);
+          measured.get(rowId('bare-end-to-end'))!.push(bare.endToEnd);
+          measured.get(rowId('girder-end-to-end'))!.push(girder.endToEnd);
+          measured.get(rowId('bare-drain'))!.push(bare.drain);
+          measured.get(rowId('girder-drain'))!.push(girder.drain);
+          const perSecond = (m: Measured) => Math.round(JOBS / m.seconds);
+          console.error(
+            `  end to end: bare ${perSecond(bare.endToEnd)} jobs/s, Girder ${perSecond(girder.endToEnd)} jobs/s (submitting took ${girder.endToEnd.submitSeconds!.toFixed(2)} s of ${girder.endToEnd.seconds.toFixed(2)} s)`,
+          );
+          console.error(
+            `  drain:      bare ${perSecond(bare.drain)} jobs/s, Girder ${perSecond(girder.drain)} jobs/s`,
+          );
+        }
+      } finally {
+        await queue.close();
+        await api.close();
       }
-    } finally {
-      await queue.close();
-      await api.close();
     }
     results = {
       bench: 'queue',

@@ -2,6 +2,7 @@ import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { Cached, CacheService } from '@girder/cache';
 import Redis from 'ioredis';
 import { ApiClient, type SessionBody } from '../support/api-client';
+import { describeWithRedis, e2eRedisUrl } from '../support/redis-mode';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createApiApp, withEnv } from '../support/test-app';
 
@@ -20,13 +21,19 @@ class PriceList {
 @Module({ providers: [PriceList], exports: [PriceList] })
 class PriceListModule {}
 
+/**
+ * Runs in both modes: on Redis (E2E_REDIS_URL) the checks of Redis's own keys run too; on
+ * PostgreSQL alone the same behaviour is proven with the in-process level only.
+ */
 describe('cache', () => {
   let app: INestApplication;
   let api: ApiClient;
   let admin: SessionBody;
-  let redis: Redis;
+  /** A direct client to look at Redis's keys (Redis mode only). */
+  let redis: Redis | undefined;
   const prefix = process.env.REDIS_KEY_PREFIX!;
 
+  const redisClient = (): Redis => redis!;
   const me = (session: SessionBody) => api.get('/api/v1/users/me', session.accessToken);
   const byId = (id: string) => api.get(`/api/v1/users/${id}`, admin.accessToken);
 
@@ -34,10 +41,10 @@ describe('cache', () => {
     app = await createApiApp({ imports: [PriceListModule] });
     api = new ApiClient(app);
     admin = await api.loginAdmin();
-    redis = new Redis(process.env.REDIS_URL!);
+    if (e2eRedisUrl) redis = new Redis(e2eRedisUrl);
   });
   afterAll(async () => {
-    await redis.quit();
+    await redis?.quit();
     await app.close();
   });
 
@@ -134,6 +141,9 @@ describe('cache', () => {
       const after = await byId(id);
       expect(after.headers['x-cache']).toBe('MISS');
       expect(after.body.isActive).toBe(false);
+      // The old /me entry is gone too.
+      expect((await me(session)).status).toBe(401); // deactivated: refused, not a cached 200
+      if (!redis) return;
       expect(await redis.exists(`${prefix}:cache-tag:users:${id}`)).toBe(1);
       const keys = await redis.zrange(`${prefix}:cache-tag:users:${id}`, 0, -1);
       // Only the fresh /:id entry is left under the user's tag; the old /me entry is gone.
@@ -185,7 +195,11 @@ describe('cache', () => {
   });
 
   describe('keys come from what the route declares, and tag indexes stay bounded', () => {
-    const entriesOf = (id: string) => redis.zrange(`${prefix}:cache-tag:users:${id}`, 0, -1);
+    /** The entries under a user's tag in Redis; PostgreSQL-only mode has none to count. */
+    const expectEntries = async (id: string, count: number) => {
+      if (redis)
+        expect(await redis.zrange(`${prefix}:cache-tag:users:${id}`, 0, -1)).toHaveLength(count);
+    };
 
     it('undeclared query parameters make no new entries: /me?x=1, ?x=2, … share one', async () => {
       const session = await api.register();
@@ -198,7 +212,7 @@ describe('cache', () => {
         expect(response.status).toBe(200);
         expect(response.headers['x-cache']).toBe('HIT');
       }
-      expect(await entriesOf(session.user.id)).toHaveLength(1);
+      await expectEntries(session.user.id, 1);
     });
 
     it('an upper-case UUID is the same entry and tag as the lower-case one: never served stale', async () => {
@@ -218,10 +232,13 @@ describe('cache', () => {
       // Written through the upper-case spelling, read through the lower-case one: still fresh.
       await api.send('patch', `/api/v1/users/${upper}`, { name: 'Case Again' }, admin.accessToken);
       expect((await byId(user.id)).body.name).toBe('Case Again');
-      expect(await entriesOf(user.id)).toHaveLength(1);
+      await expectEntries(user.id, 1);
     });
+  });
 
+  describeWithRedis('tag indexes in Redis', () => {
     it('a tag index drops members whose entries have expired', async () => {
+      const redis = redisClient();
       const cache = app.get(CacheService);
       const tag = `bounded:${Date.now()}`;
       for (let n = 0; n < 50; n += 1)
@@ -235,8 +252,9 @@ describe('cache', () => {
     });
   });
 
-  describe('isolation', () => {
+  describeWithRedis('isolation', () => {
     it('writes only under <prefix>:cache and <prefix>:cache-tag, and invalidation leaves other keys alone', async () => {
+      const redis = redisClient();
       const bystanders = [`${prefix}:queue:reports:id`, `${prefix}:throttle:x`, 'not-girder:key'];
       for (const key of bystanders) await redis.set(key, 'keep', 'EX', 60);
       const session = await api.register();
@@ -262,14 +280,15 @@ describe('cache', () => {
           expect(response.status).toBe(200);
           expect(response.headers['x-cache']).toBe('MISS');
         }
-        expect(await redis.exists(`${prefix}:cache-tag:users:${session.user.id}`)).toBe(0);
+        if (redis)
+          expect(await redis.exists(`${prefix}:cache-tag:users:${session.user.id}`)).toBe(0);
       } finally {
         await uncached.close();
       }
     });
   });
 
-  describe('Redis for the cache unreachable', () => {
+  describeWithRedis('Redis for the cache unreachable', () => {
     it('requests are still served from the database (the cache is bypassed)', async () => {
       const offline = await withEnv({ CACHE_REDIS_URL: 'redis://127.0.0.1:1/0' }, () =>
         createApiApp(),

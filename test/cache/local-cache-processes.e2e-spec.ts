@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { ADMIN, uniqueEmail } from '../support/api-client';
 import { AppProcess, freePort } from '../support/app-process';
+import { e2eRedisUrl } from '../support/redis-mode';
 import { TcpProxy } from '../support/tcp-proxy';
 
 interface Reply {
@@ -35,19 +36,27 @@ async function call(
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The in-process cache level (CACHE_LOCAL_MAX_ENTRIES) with two real API processes: `a` talks
- * to Redis directly, `b` through a TCP proxy the tests cut or freeze. Every write goes through
- * one and is read back through the other at once.
+ * The in-process cache level (CACHE_LOCAL_MAX_ENTRIES) with two real API processes, in the mode
+ * of the run: on Redis, `a` talks to Redis directly and `b` through a TCP proxy the tests cut or
+ * freeze (its CACHE_REDIS_URL); on PostgreSQL alone, invalidations travel over LISTEN/NOTIFY and
+ * `b` reaches PostgreSQL through the proxy (its DATABASE_URL). Every write goes through one
+ * and is read back through the other at once.
  */
-describe('local cache level across API processes', () => {
+describe(`local cache level across API processes (${e2eRedisUrl ? 'Redis' : 'PostgreSQL-only'} mode)`, () => {
   const prefix = process.env.REDIS_KEY_PREFIX!;
-  const redisUrl = new URL(process.env.REDIS_URL!);
-  const proxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+  const proxied = new URL(e2eRedisUrl ?? process.env.DATABASE_URL!);
+  const proxy = new TcpProxy(proxied.hostname, Number(proxied.port || (e2eRedisUrl ? 6379 : 5432)));
+  const proxiedUrl = () => {
+    const url = new URL(proxied);
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    return url.toString();
+  };
   let a: AppProcess;
   let b: AppProcess;
   let aPort: number;
   let bPort: number;
-  let redis: Redis;
+  let redis: Redis | undefined;
   let admin: string;
 
   const start = async (env: Record<string, string>): Promise<[AppProcess, number]> => {
@@ -82,8 +91,12 @@ describe('local cache level across API processes', () => {
     expect(replies.at(-1)!.cache).toBe('HIT');
     return replies;
   };
-  /** Deletes a user's cached entries in Redis behind the processes' backs (no message). */
+  /**
+   * Deletes a user's cached entries in Redis behind the processes' backs (no message), so a
+   * HIT after it can only come from process memory. PostgreSQL-only mode: every HIT does.
+   */
   const deleteInRedisOnly = async (id: string) => {
+    if (!redis) return;
     const keys = await redis.zrange(`${prefix}:cache-tag:users:${id}`, 0, -1);
     expect(keys.length).toBeGreaterThan(0);
     await redis.del(...keys.map((key) => `${prefix}:cache:${key}`));
@@ -91,10 +104,10 @@ describe('local cache level across API processes', () => {
 
   beforeAll(async () => {
     await proxy.start();
-    redis = new Redis(process.env.REDIS_URL!);
+    if (e2eRedisUrl) redis = new Redis(e2eRedisUrl);
     [[a, aPort], [b, bPort]] = await Promise.all([
       start({}),
-      start({ CACHE_REDIS_URL: `redis://127.0.0.1:${proxy.port}${redisUrl.pathname}` }),
+      start(e2eRedisUrl ? { CACHE_REDIS_URL: proxiedUrl() } : { DATABASE_URL: proxiedUrl() }),
     ]);
     const login = await call(aPort, 'POST', '/api/v1/auth/login', undefined, ADMIN);
     admin = login.body.accessToken!;
@@ -148,21 +161,26 @@ describe('local cache level across API processes', () => {
     expect([own.cache, own.body.name]).toEqual(['MISS', 'After Admin']);
   });
 
-  it('Redis gone: local entries are dropped, so an invalidation missed meanwhile is never served', async () => {
+  it('invalidation channel gone: local entries are dropped, so an invalidation missed meanwhile is never served', async () => {
     const user = await register('Before Cut');
     expect((await me(bPort, user.token)).cache).toBe('MISS');
     expect((await me(bPort, user.token)).cache).toBe('HIT');
 
     await proxy.cut();
     try {
-      // Invalidated in Redis and announced; process b hears nothing of it.
+      // Invalidated and announced; process b hears nothing of it.
       expect((await rename(aPort, user.token, 'After Cut')).status).toBe(200);
       const started = Date.now();
       for (let attempt = 0; attempt < 3; attempt += 1) {
         const reply = await me(bPort, user.token);
-        expect([reply.status, reply.cache, reply.body.name]).toEqual([200, 'MISS', 'After Cut']);
+        if (e2eRedisUrl) {
+          expect([reply.status, reply.cache, reply.body.name]).toEqual([200, 'MISS', 'After Cut']);
+        } else {
+          // b's PostgreSQL is cut too: a miss is a 503, and the old entry is never served.
+          expect([reply.status, reply.cache]).toEqual([503, 'MISS']);
+        }
       }
-      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(Date.now() - started).toBeLessThan(e2eRedisUrl ? 2_000 : 10_000);
     } finally {
       await proxy.restore();
     }
@@ -170,7 +188,7 @@ describe('local cache level across API processes', () => {
     await untilHit(bPort, user.token, 'After Cut');
   });
 
-  it('Redis silent (a stalled connection, nothing closed): local entries are not served after 1 s', async () => {
+  it('invalidation channel silent (a stalled connection, nothing closed): local entries are not served after 1 s', async () => {
     const user = await register('Before Freeze');
     expect((await me(bPort, user.token)).cache).toBe('MISS');
     expect((await me(bPort, user.token)).cache).toBe('HIT');
@@ -178,10 +196,19 @@ describe('local cache level across API processes', () => {
     proxy.freeze();
     try {
       expect((await rename(aPort, user.token, 'After Freeze')).status).toBe(200);
-      // The documented bound: no answered PING for 1 s, no local entries served.
+      // The documented bound: no answered ping for 1 s, no local entries served.
       await sleep(1_100);
-      const reply = await me(bPort, user.token);
-      expect([reply.status, reply.cache, reply.body.name]).toEqual([200, 'MISS', 'After Freeze']);
+      if (e2eRedisUrl) {
+        const reply = await me(bPort, user.token);
+        expect([reply.status, reply.cache, reply.body.name]).toEqual([200, 'MISS', 'After Freeze']);
+      } else {
+        // b's PostgreSQL is frozen too: a miss waits for it, a local HIT would answer at once.
+        const reply = await Promise.race([
+          me(bPort, user.token),
+          sleep(1_000).then(() => 'waiting'),
+        ]);
+        expect(reply).toBe('waiting');
+      }
     } finally {
       proxy.thaw();
     }

@@ -2,6 +2,7 @@ import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ApiClient } from '../support/api-client';
+import { e2eRedisUrl } from '../support/redis-mode';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createApiApp, withEnv } from '../support/test-app';
 import { ThrowawayRedis } from '../support/throwaway-redis';
@@ -9,8 +10,9 @@ import { createWorkerApp } from '../support/worker-app';
 import { ProbeTaskModule, createProbeTable } from './probe-task';
 
 /**
- * The pieces a fault scenario breaks: a throwaway Redis, a TCP proxy in front of the run's
- * PostgreSQL database, and an API and a worker (in this process) wired through them. The
+ * The pieces a fault scenario breaks: a throwaway Redis (when the run has one: E2E_REDIS_URL;
+ * without it the apps run on PostgreSQL alone, queues included), a TCP proxy in front of the
+ * run's PostgreSQL database, and an API and a worker (in this process) wired through them. The
  * shared PostgreSQL server and Redis are never touched.
  */
 export class FaultWorld {
@@ -41,13 +43,16 @@ export class FaultWorld {
     return url.toString();
   }
 
+  /** Whether this world has a Redis (the run's mode); without it the queues are in PostgreSQL. */
+  readonly withRedis = Boolean(e2eRedisUrl);
+
   async start(parts: { api?: boolean; worker?: boolean } = { api: true, worker: true }) {
-    await this.redis.start();
+    if (this.withRedis) await this.redis.start();
     await this.postgresProxy.start();
     await this.database.initialize();
     await createProbeTable(this.database);
     Object.assign(this.env, {
-      REDIS_URL: this.redis.url,
+      REDIS_URL: this.withRedis ? this.redis.url : '',
       DATABASE_URL: this.databaseUrlThroughProxy,
     });
     if (parts.api) await this.startApi();

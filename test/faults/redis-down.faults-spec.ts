@@ -1,11 +1,12 @@
 import { reportCounts } from './fault-report';
+import { describeWithRedis } from '../support/redis-mode';
 import { FaultWorld, StatusCounts, traffic } from './fault-world';
 import { waitForProbes } from './probe-task';
 
 const DOWN_MS = Number(process.env.FAULTS_REDIS_DOWN_MS ?? 30_000);
 
 /** Redis down for 30 s under traffic: reads and submissions carry on; everything runs later. */
-describe('fault: Redis down under traffic', () => {
+describeWithRedis('fault: Redis down under traffic', () => {
   const world = new FaultWorld();
 
   beforeAll(() => world.start());

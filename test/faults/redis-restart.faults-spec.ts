@@ -3,6 +3,7 @@ import { SIGNUPS_SCHEDULER_ID } from '@girder/users';
 import type { Queue } from 'bullmq';
 import type { SessionBody } from '../support/api-client';
 import { reportCounts } from './fault-report';
+import { describeWithRedis } from '../support/redis-mode';
 import { FaultWorld } from './fault-world';
 import { tallyProbes, waitForProbes } from './probe-task';
 
@@ -10,7 +11,7 @@ import { tallyProbes, waitForProbes } from './probe-task';
  * Redis restarted without persistence (its data gone) while tasks are queued and running and
  * sessions are revoked: nothing may come back to life, nothing may be lost or run twice.
  */
-describe('fault: Redis restarted empty', () => {
+describeWithRedis('fault: Redis restarted empty', () => {
   const world = new FaultWorld();
 
   beforeAll(() => world.start());

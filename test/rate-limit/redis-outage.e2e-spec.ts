@@ -1,13 +1,14 @@
 import { Logger, type INestApplication, type INestApplicationContext } from '@nestjs/common';
 import type { AppConfig } from '@girder/config';
 import { WorkerHealthServer } from '@girder/health';
-import { RateLimitStorage } from '@girder/rate-limit';
+import { RedisRateLimitStorage } from '@girder/rate-limit';
 import { RedisKeys } from '@girder/redis';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { ApiClient, uniqueEmail, type SessionBody } from '../support/api-client';
 import { sample } from '../support/prometheus';
 import { TcpProxy } from '../support/tcp-proxy';
+import { describeWithRedis } from '../support/redis-mode';
 import { createApiApp, withEnv } from '../support/test-app';
 import { createWorkerApp } from '../support/worker-app';
 
@@ -21,17 +22,17 @@ const RECOVERED =
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A storage of its own on `redisUrl`, as RateLimitModule builds it. */
-async function storageOn(redisUrl: string): Promise<RateLimitStorage> {
+async function storageOn(redisUrl: string): Promise<RedisRateLimitStorage> {
   const values: Record<string, string> = { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: PREFIX };
   const config = { get: (name: string) => values[name] } as unknown as AppConfig;
-  const storage = new RateLimitStorage(config, new RedisKeys(config));
+  const storage = new RedisRateLimitStorage(config, new RedisKeys(config));
   await storage.onModuleInit();
   return storage;
 }
 
-describe('the in-memory counters answer like the Redis script', () => {
-  let redis: RateLimitStorage;
-  let memory: RateLimitStorage;
+describeWithRedis('the in-memory counters answer like the Redis script', () => {
+  let redis: RedisRateLimitStorage;
+  let memory: RedisRateLimitStorage;
   beforeAll(async () => {
     redis = await storageOn(process.env.REDIS_URL!);
     memory = await storageOn('redis://127.0.0.1:1/0');
@@ -83,7 +84,7 @@ describe('the in-memory counters answer like the Redis script', () => {
  * returns; the API stays ready (Redis listed as down), the worker does not; both show it in
  * their metrics.
  */
-describe('Redis outage: rate limits in memory, readiness and metrics', () => {
+describeWithRedis('Redis outage: rate limits in memory, readiness and metrics', () => {
   let proxy: TcpProxy;
   let app: INestApplication;
   let worker: INestApplicationContext;

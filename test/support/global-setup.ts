@@ -1,23 +1,29 @@
 import './register-paths';
-import { assertTestDatabase, ensureDatabaseExists, runPendingMigrations } from '@girder/database';
+import {
+  assertTestDatabase,
+  EmbeddedPostgres,
+  embeddedPostgresUrl,
+  ensureDatabaseExists,
+  runPendingMigrations,
+} from '@girder/database';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCliDataSource } from '../../ormconfig';
+import { stopWhenJestExits } from './embedded-postgres-watchdog';
 
 /**
  * One isolated world per `npm test` run: a fresh database `girder_e2e_test_<random>` migrated
  * from scratch, a Redis key prefix of its own and a temporary storage folder. Jest's workers
  * inherit these variables; global-teardown removes all three.
+ *
+ * The database is on `E2E_DATABASE_URL`'s server when set (CI's "real services" run), else on
+ * an embedded PostgreSQL started for this run (its own data folder and free port; stopped and
+ * removed by global-teardown, or by a watchdog if jest dies first).
  */
 export default async function globalSetup(): Promise<void> {
   const run = randomBytes(4).toString('hex');
-  const base = new URL(
-    process.env.E2E_DATABASE_URL ??
-      process.env.DATABASE_URL ??
-      'postgres://postgres@127.0.0.1:5432/girder',
-  );
+  const base = new URL(process.env.E2E_DATABASE_URL ?? (await startEmbeddedPostgres(run)));
   base.pathname = `/girder_e2e_test_${run}`;
   const databaseUrl = base.toString();
   assertTestDatabase(databaseUrl);
@@ -53,5 +59,16 @@ export default async function globalSetup(): Promise<void> {
   });
 
   await ensureDatabaseExists(databaseUrl);
+  // Imported now: ormconfig builds the TypeORM CLI's data source from process.env on load.
+  const { createCliDataSource } = await import('../../ormconfig');
   await runPendingMigrations(createCliDataSource(process.env));
+}
+
+async function startEmbeddedPostgres(run: string): Promise<string> {
+  // Not mkdtemp (0700): as root the server runs as the postgres user, which must reach it.
+  const directory = join(tmpdir(), `girder-e2e-${run}-postgres`);
+  const running = await new EmbeddedPostgres({ directory, durable: false }).start();
+  process.env.GIRDER_E2E_POSTGRES_DIR = directory;
+  stopWhenJestExits(directory);
+  return embeddedPostgresUrl(running.port, 'postgres');
 }

@@ -1,5 +1,5 @@
 import './register-paths';
-import { assertTestDatabase, dropDatabase } from '@girder/database';
+import { assertTestDatabase, dropDatabase, EmbeddedPostgres } from '@girder/database';
 import Redis from 'ioredis';
 import { rmSync } from 'node:fs';
 
@@ -10,7 +10,14 @@ export default async function globalTeardown(): Promise<void> {
   if (!process.env.GIRDER_E2E_RUN || !databaseUrl || !prefix) return;
 
   assertTestDatabase(databaseUrl);
-  await dropDatabase(databaseUrl);
+  const embedded = process.env.GIRDER_E2E_POSTGRES_DIR;
+  if (embedded) {
+    // The run's own server: stopping it and removing its folder removes the database too.
+    await new EmbeddedPostgres({ directory: embedded }).stop();
+    rmSync(embedded, { recursive: true, force: true });
+  } else {
+    await dropDatabase(databaseUrl);
+  }
 
   if (process.env.REDIS_URL) await removeRedisKeys(process.env.REDIS_URL, prefix);
 

@@ -6,15 +6,15 @@ import {
 } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
 import { Propagation, runInTransaction } from '@girder/database';
-import { ReadinessService, RedisHealthIndicator } from '@girder/health';
 import { IsAuthenticated } from '@girder/permissions';
 import {
+  QueueBackend,
   TaskHandler,
   TaskQueues,
-  TaskRegistry,
   TaskSchedules,
   TaskType,
   TasksService,
+  selectQueueBackend,
   type TaskContext,
 } from '@girder/tasks';
 import { SIGNUPS_SCHEDULER_ID } from '@girder/users';
@@ -25,16 +25,18 @@ import { DataSource } from 'typeorm';
 import { bulkImportCsv } from '../support/bulk-import';
 import { ApiClient, type SessionBody } from '../support/api-client';
 import { AppProcess, freePort } from '../support/app-process';
+import { describeWithRedis, e2eRedisUrl } from '../support/redis-mode';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createApiApp, withEnv } from '../support/test-app';
 import { createWorkerApp } from '../support/worker-app';
 
 /**
- * PostgreSQL is the record, Redis the accelerator: tasks survive Redis being unreachable at
- * submit time, a crash between commit and hand-off, Redis restarting empty, and PostgreSQL
- * being unreachable from the worker. Everything runs on a Redis server of this file's own (so
- * it can be flushed), with the queues' connections and the workers' database connections
- * behind proxies that can be cut.
+ * PostgreSQL is the record, the queue the accelerator: tasks survive a crash between commit and
+ * hand-off and PostgreSQL being unreachable from the worker, in both modes; with Redis, also
+ * Redis being unreachable at submit time and Redis restarting empty. With Redis everything runs
+ * on a Redis server of this file's own (so it can be flushed), the queues' connections behind a
+ * proxy that can be cut; the workers' database connections (and, on PostgreSQL alone, their
+ * queues with them) go through a proxy too.
  */
 
 /** How often each task id started running in this process (the in-process workers). */
@@ -115,11 +117,11 @@ async function stopRedis(server: ChildProcess | undefined): Promise<void> {
   await exited;
 }
 
-describe('the task outbox: PostgreSQL is the record, Redis the accelerator', () => {
+describe('the task outbox: PostgreSQL is the record, the queue the accelerator', () => {
   let redisPort: number;
   let redisServer: ChildProcess | undefined;
   let redis: Redis;
-  let queueProxy: TcpProxy;
+  let queueProxy: TcpProxy | undefined;
   let databaseProxy: TcpProxy;
   let env: Record<string, string>;
   let workerEnv: Record<string, string>;
@@ -131,17 +133,19 @@ describe('the task outbox: PostgreSQL is the record, Redis the accelerator', () 
   let database: DataSource;
 
   beforeAll(async () => {
-    redisPort = await freePort();
-    redisServer = await startRedis(redisPort);
-    redis = new Redis({ port: redisPort });
-    queueProxy = new TcpProxy('127.0.0.1', redisPort);
-    await queueProxy.start();
+    if (e2eRedisUrl) {
+      redisPort = await freePort();
+      redisServer = await startRedis(redisPort);
+      redis = new Redis({ port: redisPort });
+      queueProxy = new TcpProxy('127.0.0.1', redisPort);
+      await queueProxy.start();
+    }
     const databaseUrl = new URL(process.env.DATABASE_URL!);
     databaseProxy = new TcpProxy(databaseUrl.hostname, Number(databaseUrl.port || 5432));
     databaseUrl.port = String(await databaseProxy.start());
 
     env = {
-      REDIS_URL: `redis://127.0.0.1:${redisPort}/0`,
+      REDIS_URL: queueProxy ? `redis://127.0.0.1:${redisPort}/0` : '',
       REDIS_KEY_PREFIX: `${process.env.REDIS_KEY_PREFIX}_outbox`,
       TASK_OUTBOX_SWEEP_MS: '200',
       TASK_RECONCILE_MS: '2000',
@@ -150,7 +154,7 @@ describe('the task outbox: PostgreSQL is the record, Redis the accelerator', () 
     // The workers reach Redis and PostgreSQL through the proxies.
     workerEnv = {
       ...env,
-      REDIS_URL: `redis://127.0.0.1:${queueProxy.port}/0`,
+      REDIS_URL: queueProxy ? `redis://127.0.0.1:${queueProxy.port}/0` : '',
       DATABASE_URL: databaseUrl.toString(),
     };
     // Two workers sweep the same outbox. Both start before the API, so @Transactional() in this
@@ -158,24 +162,22 @@ describe('the task outbox: PostgreSQL is the record, Redis the accelerator', () 
     for (let i = 0; i < 2; i += 1) {
       workers.push(await withEnv(workerEnv, () => createWorkerApp([OutboxTaskTypesModule])));
     }
-    // The API reaches the task queues through the proxy, and the rest of Redis directly.
+    // With Redis, the API reaches the task queues through the proxy, and the rest of Redis
+    // directly. On PostgreSQL alone it reaches its database (and the queues in it) directly.
     const queueRedisUrl = workerEnv.REDIS_URL;
     app = await withEnv(env, () =>
       createApiApp({
         imports: [OutboxTaskTypesModule],
         configure: (builder) =>
-          builder.overrideProvider(TaskQueues).useFactory({
-            inject: [AppConfig, ReadinessService, RedisHealthIndicator, TaskRegistry],
-            factory: (
-              config: AppConfig,
-              readiness: ReadinessService,
-              health: RedisHealthIndicator,
-              registry: TaskRegistry,
-            ) => {
+          builder.overrideProvider(QueueBackend).useFactory({
+            inject: [AppConfig],
+            factory: (config: AppConfig) => {
               const proxied = Object.create(config) as AppConfig;
               proxied.get = ((key: Parameters<AppConfig['get']>[0]) =>
-                key === 'REDIS_URL' ? queueRedisUrl : config.get(key)) as AppConfig['get'];
-              return new TaskQueues(proxied, readiness, health, registry);
+                key === 'REDIS_URL'
+                  ? queueRedisUrl || undefined
+                  : config.get(key)) as AppConfig['get'];
+              return selectQueueBackend(proxied);
             },
           }),
       }),
@@ -245,29 +247,6 @@ describe('the task outbox: PostgreSQL is the record, Redis the accelerator', () 
     }
   };
 
-  it('POST /tasks answers 202 while the task queue’s Redis is unreachable; the task runs once it is back', async () => {
-    await queueProxy.cut();
-    try {
-      const started = Date.now();
-      const id = await submit(0);
-      expect(Date.now() - started).toBeLessThan(1_500);
-
-      // Recorded, not handed off; no worker can reach the queue either.
-      await sleep(1_500);
-      expect(await read([id])).toEqual([
-        expect.objectContaining({ status: 'queued', attempts: 0, enqueued: false }),
-      ]);
-      expect(runs.get(id)).toBeUndefined();
-
-      await queueProxy.restore();
-      const rows = await until([id], succeeded);
-      expectRanOnce(rows);
-      expect(rows[0].enqueued).toBe(true);
-    } finally {
-      await queueProxy.restore();
-    }
-  });
-
   it('tasks committed without their job (a crash between commit and hand-off) run exactly once, with two workers sweeping', async () => {
     const inserted: Array<{ id: string }> = await database.query(
       `INSERT INTO tasks (type, queue, payload, queue_prefix)
@@ -307,39 +286,6 @@ describe('the task outbox: PostgreSQL is the record, Redis the accelerator', () 
     expect(runs.get(rolledBackId)).toBeUndefined();
   });
 
-  it('Redis restarted empty (FLUSHALL): queued and running tasks complete exactly once, and the schedules are back', async () => {
-    await workers[0].get(TaskSchedules).registered;
-    const queue = app.get(TaskQueues).get('reports');
-    expect((await queue.getJobSchedulers()).map((scheduler) => scheduler.key)).toContain(
-      SIGNUPS_SCHEDULER_ID,
-    );
-
-    // Two workers × concurrency 2: four run, six wait in Redis.
-    const ids: string[] = [];
-    for (let i = 0; i < 10; i += 1) ids.push(await submit(1_500));
-    const deadline = Date.now() + 10_000;
-    let rows = await read(ids);
-    while (rows.filter((row) => row.status === 'running').length < 2) {
-      if (Date.now() > deadline) throw new Error(`none running: ${JSON.stringify(rows)}`);
-      await sleep(50);
-      rows = await read(ids);
-    }
-    expect(rows.filter((row) => row.status === 'queued').length).toBeGreaterThan(0);
-
-    await redis.flushall();
-    expect(await redis.dbsize()).toBe(0);
-
-    expectRanOnce(await until(ids, succeeded, 40_000));
-    const deadlineForSchedules = Date.now() + 10_000;
-    let keys: string[] = [];
-    while (!keys.includes(SIGNUPS_SCHEDULER_ID) && Date.now() < deadlineForSchedules) {
-      await sleep(100);
-      keys = (await queue.getJobSchedulers()).map((scheduler) => scheduler.key);
-    }
-    expect(keys).toEqual([SIGNUPS_SCHEDULER_ID]);
-    expect(await redis.exists(`${env.REDIS_KEY_PREFIX}:queue:epoch`)).toBe(1);
-  }, 60_000);
-
   it('a task that finishes while PostgreSQL is unreachable from the worker records its outcome once it is back', async () => {
     const id = await submit(2_000);
     await until([id], (row) => row.status === 'running');
@@ -373,50 +319,109 @@ describe('the task outbox: PostgreSQL is the record, Redis the accelerator', () 
     expectRanOnce(await until([id], succeeded));
   });
 
-  it('a worker killed mid-import while Redis loses its data: the import is re-queued and resumes from its checkpoint, every row created once', async () => {
-    const admin = await api.loginAdmin();
-    const startWorker = async () => {
-      const port = await freePort();
-      // A real process: it can be killed. Its own database connection and Redis (no proxies).
-      const worker = new AppProcess('worker', {
-        ...env,
-        WORKER_HEALTH_PORT: String(port),
-        LOG_LEVEL: 'warn',
-      });
-      processes.push(worker);
-      await worker.waitFor(`http://127.0.0.1:${port}/health/ready`);
-      return worker;
-    };
-    // Only killable workers from here on.
-    for (const worker of workers.splice(0)) await worker.close();
+  // About Redis itself: its outage at submit time and its data loss.
+  describeWithRedis('when the queues’ Redis fails', () => {
+    it('POST /tasks answers 202 while the task queue’s Redis is unreachable; the task runs once it is back', async () => {
+      await queueProxy!.cut();
+      try {
+        const started = Date.now();
+        const id = await submit(0);
+        expect(Date.now() - started).toBeLessThan(1_500);
 
-    const tag = `outbox${Date.now()}`;
-    const { csv, emails } = bulkImportCsv(tag, 600);
-    const id = await api.submitAccepted('users.import', { csv }, admin.accessToken);
+        // Recorded, not handed off; no worker can reach the queue either.
+        await sleep(1_500);
+        expect(await read([id])).toEqual([
+          expect.objectContaining({ status: 'queued', attempts: 0, enqueued: false }),
+        ]);
+        expect(runs.get(id)).toBeUndefined();
 
-    const first = await startWorker();
-    const progressed = Date.now() + 60_000;
-    let progress = 0;
-    while (progress < 20 && Date.now() < progressed) {
-      await sleep(50);
-      const [row] = await database.query<Array<{ progress: number }>>(
-        'SELECT progress FROM tasks WHERE id = $1',
-        [id],
+        await queueProxy!.restore();
+        const rows = await until([id], succeeded);
+        expectRanOnce(rows);
+        expect(rows[0].enqueued).toBe(true);
+      } finally {
+        await queueProxy!.restore();
+      }
+    });
+
+    it('Redis restarted empty (FLUSHALL): queued and running tasks complete exactly once, and the schedules are back', async () => {
+      await workers[0].get(TaskSchedules).registered;
+      const queue = app.get(TaskQueues).get('reports');
+      expect((await queue.getJobSchedulers()).map((scheduler) => scheduler.key)).toContain(
+        SIGNUPS_SCHEDULER_ID,
       );
-      progress = row.progress;
-    }
-    expect(progress).toBeGreaterThanOrEqual(20);
-    first.kill('SIGKILL');
-    await first.exited;
-    await redis.flushall();
 
-    await startWorker();
-    const [done] = await until([id], (row) => row.status === 'succeeded', 60_000);
-    expect(done).toMatchObject({ attempts: 1, result: { created: 600 } });
-    const [{ n }] = await database.query(
-      'SELECT count(*)::int AS n FROM users WHERE email = ANY($1)',
-      [emails],
-    );
-    expect(n).toBe(600);
-  }, 120_000);
+      // Two workers × concurrency 2: four run, six wait in Redis.
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i += 1) ids.push(await submit(1_500));
+      const deadline = Date.now() + 10_000;
+      let rows = await read(ids);
+      while (rows.filter((row) => row.status === 'running').length < 2) {
+        if (Date.now() > deadline) throw new Error(`none running: ${JSON.stringify(rows)}`);
+        await sleep(50);
+        rows = await read(ids);
+      }
+      expect(rows.filter((row) => row.status === 'queued').length).toBeGreaterThan(0);
+
+      await redis.flushall();
+      expect(await redis.dbsize()).toBe(0);
+
+      expectRanOnce(await until(ids, succeeded, 40_000));
+      const deadlineForSchedules = Date.now() + 10_000;
+      let keys: string[] = [];
+      while (!keys.includes(SIGNUPS_SCHEDULER_ID) && Date.now() < deadlineForSchedules) {
+        await sleep(100);
+        keys = (await queue.getJobSchedulers()).map((scheduler) => scheduler.key);
+      }
+      expect(keys).toEqual([SIGNUPS_SCHEDULER_ID]);
+      expect(await redis.exists(`${env.REDIS_KEY_PREFIX}:queue:epoch`)).toBe(1);
+    }, 60_000);
+
+    it('a worker killed mid-import while Redis loses its data: the import is re-queued and resumes from its checkpoint, every row created once', async () => {
+      const admin = await api.loginAdmin();
+      const startWorker = async () => {
+        const port = await freePort();
+        // A real process: it can be killed. Its own database connection and Redis (no proxies).
+        const worker = new AppProcess('worker', {
+          ...env,
+          WORKER_HEALTH_PORT: String(port),
+          LOG_LEVEL: 'warn',
+        });
+        processes.push(worker);
+        await worker.waitFor(`http://127.0.0.1:${port}/health/ready`);
+        return worker;
+      };
+      // Only killable workers from here on.
+      for (const worker of workers.splice(0)) await worker.close();
+
+      const tag = `outbox${Date.now()}`;
+      const { csv, emails } = bulkImportCsv(tag, 600);
+      const id = await api.submitAccepted('users.import', { csv }, admin.accessToken);
+
+      const first = await startWorker();
+      const progressed = Date.now() + 60_000;
+      let progress = 0;
+      while (progress < 20 && Date.now() < progressed) {
+        await sleep(50);
+        const [row] = await database.query<Array<{ progress: number }>>(
+          'SELECT progress FROM tasks WHERE id = $1',
+          [id],
+        );
+        progress = row.progress;
+      }
+      expect(progress).toBeGreaterThanOrEqual(20);
+      first.kill('SIGKILL');
+      await first.exited;
+      await redis.flushall();
+
+      await startWorker();
+      const [done] = await until([id], (row) => row.status === 'succeeded', 60_000);
+      expect(done).toMatchObject({ attempts: 1, result: { created: 600 } });
+      const [{ n }] = await database.query(
+        'SELECT count(*)::int AS n FROM users WHERE email = ANY($1)',
+        [emails],
+      );
+      expect(n).toBe(600);
+    }, 120_000);
+  });
 });

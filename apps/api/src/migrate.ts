@@ -1,12 +1,13 @@
 import { runMain } from '@girder/lifecycle';
 import { ensureDatabaseExists, runPendingMigrations } from '@girder/database';
-import { createCliDataSource } from '../../../ormconfig';
 
 /**
  * `npm run db:migrate`: creates the database if it is missing and applies pending migrations.
  * `npm start` and the Docker `migrate` service run it before the apps start.
  */
 runMain('migrate', async () => {
+  // Loaded once runMain has settled DATABASE_URL (ormconfig builds the CLI's data source on load).
+  const { createCliDataSource } = await import('../../../ormconfig');
   const dataSource = createCliDataSource();
   const url = (dataSource.options as { url: string }).url;
   if (await ensureDatabaseExists(url))

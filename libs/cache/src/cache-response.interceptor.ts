@@ -90,17 +90,19 @@ export class CacheResponseInterceptor implements NestInterceptor {
           user: request.user,
         });
         const entry = { tags, prefix };
-        return from(this.cache.get<unknown>(key, entry)).pipe(
-          switchMap((cached) => {
-            if (cached !== undefined) {
+        return from(this.cache.lookup<unknown>(key, entry)).pipe(
+          switchMap((found) => {
+            if (found.hit) {
               response.setHeader('X-Cache', 'HIT');
-              return of(cached);
+              return of(found.value);
             }
             response.setHeader('X-Cache', 'MISS');
             return next.handle().pipe(
               switchMap(async (body: unknown) => {
+                // Stored with the ticket of the lookup: an invalidation that arrived while the
+                // handler ran keeps this answer out of process memory.
                 if (response.statusCode === 200 && !isStream(body)) {
-                  await this.cache.set(key, body, { ...entry, ttl: options.ttl });
+                  await found.store(body, options.ttl);
                 }
                 return body;
               }),

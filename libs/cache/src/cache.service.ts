@@ -1,10 +1,14 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
 import { OutageLog } from '@girder/logging';
-import { RedisKeys } from '@girder/redis';
-import { createKeyv, createClient, type RedisClientType } from '@keyv/redis';
-import { createCache, type Cache } from 'cache-manager';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  InvalidationTransport,
+  SharedCacheStore,
+  type InvalidationEvents,
+  type InvalidationMessage,
+} from './cache-backend';
+import { invalidationMessages } from './invalidation-messages';
 import { LocalCache } from './local-cache';
 
 export interface CacheEntryOptions {
@@ -15,6 +19,10 @@ export interface CacheEntryOptions {
   prefix?: string;
 }
 
+/** What `lookup` found: the value, or a miss and how to store what the caller then loads. */
+export type CacheLookup<T> =
+  { hit: true; value: T } | { hit: false; store(value: T, ttl?: number): Promise<void> };
+
 /** Every key under a prefix also carries this tag, so a prefix is invalidated like a tag. */
 export const prefixTag = (prefix: string): string => `prefix:${prefix}`;
 
@@ -22,35 +30,28 @@ export const prefixTag = (prefix: string): string => `prefix:${prefix}`;
 const CONNECT_WAIT_MS = 1_000;
 /** A cache answer slower than this is treated as a miss (Redis overloaded or half-down). */
 const OPERATION_TIMEOUT_MS = 250;
-/** How often the invalidation connection is PINGed (proof that no message is held up). */
+/** How often the invalidation channel is pinged (proof that no message is held up). */
 const HEARTBEAT_MS = 250;
-/** Local entries are served only while a PING sent at most this long ago was answered. */
+/** Local entries are served only while a ping sent at most this long ago came back. */
 const MAX_SILENCE_MS = 1_000;
-
-/** What goes over the invalidation channel: the tags and the keys that carried them. */
-interface InvalidationMessage {
-  t: string[];
-  k: string[];
-}
 
 /**
  * The cache as features use it, on two levels:
  *
- * - **Redis** (shared): stock cache-manager over Keyv's maintained Redis store (`@keyv/redis`).
- *   Values live under `<REDIS_KEY_PREFIX>:cache:<key>`; tag indexes, on the same client, under
- *   `<REDIS_KEY_PREFIX>:cache-tag:<tag>`: a sorted set of the keys carrying the tag scored by
- *   their expiry, pruned on every write to the tag, so invalidation never scans the keyspace
- *   and an index holds at most its tag's live entries.
+ * - **Shared** (`SharedCacheStore`): Redis in Redis mode (`RedisCacheStore`); none in
+ *   PostgreSQL-only mode (REDIS_URL unset), where each process's in-process level is the cache.
  * - **In-process** (`LocalCache`, CACHE_LOCAL_MAX_ENTRIES; 0 = off) in front of it, with the
  *   same expiry, so a hit makes no network round trip. Every invalidation drops the local
- *   entries in this process at once and is published on `<REDIS_KEY_PREFIX>:cache-invalidation`
- *   (in the same MULTI as the index deletion) for every other process; each listens on a
- *   connection of its own, PINGed every 250 ms, and serves local entries only while it listens
- *   and a PING sent at most 1 s ago was answered (docs/caching.md states the bound).
+ *   entries in this process at once and is announced to every other process over the
+ *   `InvalidationTransport` (Redis pub/sub, or PostgreSQL LISTEN/NOTIFY without Redis); each
+ *   process pings its subscription every 250 ms and serves local entries only while it is
+ *   subscribed and a ping sent at most 1 s ago came back (docs/caching.md states the bound).
  *
- * It fails open: while Redis is unreachable or slow every read is a miss and every write a
- * no-op (the client never queues commands), the outage is logged once (and its end once), and
- * requests carry on against the database. Local entries are neither served nor kept meanwhile.
+ * Both are given through DI, chosen once from the configuration (`cacheBackendProviders`);
+ * the rules here are the same for both. It fails open: while the shared level is unreachable
+ * or slow every read is a miss and every write a no-op, the outage is logged once (and its end
+ * once), and requests carry on against the database. Local entries are neither served nor kept
+ * meanwhile.
  */
 @Injectable()
 export class CacheService implements OnModuleInit, OnApplicationShutdown {
@@ -59,7 +60,7 @@ export class CacheService implements OnModuleInit, OnApplicationShutdown {
     'Cache (bypassed meanwhile)',
     'warn',
   );
-  /** The invalidation subscription: without it the local level is off (Redis still serves). */
+  /** The invalidation subscription: without it the local level is off. */
   private readonly subscription = new OutageLog(
     new Logger('Cache'),
     'Cache invalidation channel (in-process cache level off meanwhile)',
@@ -67,41 +68,17 @@ export class CacheService implements OnModuleInit, OnApplicationShutdown {
   );
   private readonly defaultTtlSeconds: number;
   private readonly enabled: boolean;
-  private readonly client: RedisClientType;
-  private readonly keyv: ReturnType<typeof createKeyv>;
-  private readonly cache: Cache;
-  private readonly tagPrefix: string;
   private readonly local: LocalCache;
-  /** Pub/sub channel of invalidations (a channel, not a key, under REDIS_KEY_PREFIX). */
-  private readonly channel: string;
-  private subscriber?: RedisClientType;
-  private subscribed = false;
   private heartbeat?: NodeJS.Timeout;
   private pinging = false;
 
-  constructor(config: AppConfig, keys: RedisKeys) {
+  constructor(
+    config: AppConfig,
+    private readonly store: SharedCacheStore,
+    private readonly transport: InvalidationTransport,
+  ) {
     this.defaultTtlSeconds = config.get('CACHE_TTL_SECONDS');
     this.enabled = config.get('CACHE_ENABLED');
-    this.client = createClient({
-      url: config.get('CACHE_REDIS_URL') ?? config.get('REDIS_URL'),
-      name: 'girder-cache',
-      // A cache must never make a request wait: fail at once while disconnected.
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: 2_000,
-        reconnectStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-      },
-    });
-    this.client.on('error', () => undefined); // reported once by `outage`, below.
-    this.keyv = createKeyv(this.client, {
-      namespace: keys.key('cache'),
-      keyPrefixSeparator: ':',
-      throwOnErrors: true,
-    });
-    this.keyv.on('error', () => undefined);
-    this.cache = createCache({ stores: [this.keyv] });
-    this.tagPrefix = keys.areaPrefix('cache-tag');
-    this.channel = keys.key('cache-invalidation');
     this.local = new LocalCache({
       maxEntries: this.enabled ? config.get('CACHE_LOCAL_MAX_ENTRIES') : 0,
       maxBytes: config.get('CACHE_LOCAL_MAX_MB') * 1024 * 1024,
@@ -112,16 +89,13 @@ export class CacheService implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     if (!this.enabled) return;
     if (this.local.enabled) this.listen();
-    // Reconnection goes on in the background: an unreachable cache is no reason to refuse to boot.
-    const connected = this.client.connect().catch(() => undefined);
-    await Promise.race([connected, sleep(CONNECT_WAIT_MS)]);
+    await this.store.connect(CONNECT_WAIT_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.heartbeat);
     this.local.stopListening();
-    if (this.subscriber?.isOpen) this.subscriber.destroy();
-    if (this.client.isOpen) this.client.destroy();
+    await Promise.all([this.transport.close(), this.store.close()]);
   }
 
   /**
@@ -130,67 +104,58 @@ export class CacheService implements OnModuleInit, OnApplicationShutdown {
    */
   async get<T>(key: string, options: CacheEntryOptions = {}): Promise<T | undefined> {
     if (!this.enabled) return undefined;
-    // The local level only while the shared one is reachable (its invalidations reach us).
-    if (this.client.isReady) {
-      const local = this.local.get<T>(key);
-      if (local !== undefined) return local;
-    }
-    const ticket = this.local.ticket();
-    return this.guard(async () => {
-      const raw = await this.keyv.getRaw<T>(key);
-      const value = raw?.value ?? undefined;
-      if (value !== undefined && typeof raw?.expires === 'number')
-        this.local.fill(ticket, key, value, raw.expires, this.tagsOf(options));
-      return value;
-    });
+    return this.read<T>(key, options, this.local.ticket());
   }
 
   /** A `prefix` in the options becomes a tag too, so `invalidatePrefix` finds the entry. */
   async set(key: string, value: unknown, options: CacheEntryOptions = {}): Promise<void> {
-    const ttlMs = (options.ttl ?? this.defaultTtlSeconds) * 1000;
-    const tags = this.tagsOf(options);
+    await this.write(key, value, options, this.local.ticket());
+  }
+
+  /**
+   * `get`, and on a miss a `store` for the value the caller loads. A value loaded while an
+   * invalidation arrived is stored in the shared level as `set` would, but not kept locally:
+   * it may have been read before the write that the invalidation announced.
+   */
+  async lookup<T>(key: string, options: CacheEntryOptions = {}): Promise<CacheLookup<T>> {
     const ticket = this.local.ticket();
-    // Taken before Redis computes its own, so the local copy never outlives the shared one.
-    const expiresAt = Date.now() + ttlMs;
-    const stored = await this.guard(async () => {
-      await this.cache.set(key, value, ttlMs);
-      if (tags.length > 0) await this.index(key, ttlMs, tags);
-      return true;
-    });
-    // Only once Redis has it, tag index included: else an invalidation could not find it.
-    if (stored) this.local.fill(ticket, key, value, expiresAt, tags);
+    const value = this.enabled ? await this.read<T>(key, options, ticket) : undefined;
+    if (value !== undefined) return { hit: true, value };
+    return {
+      hit: false,
+      store: (loaded: T, ttl?: number) =>
+        this.write(key, loaded, { ...options, ttl: ttl ?? options.ttl }, ticket),
+    };
   }
 
   /** Returns the cached value, or loads, stores and returns it. */
   async wrap<T>(key: string, load: () => Promise<T>, options: CacheEntryOptions = {}): Promise<T> {
-    const cached = await this.get<T>(key, options);
-    if (cached !== undefined) return cached;
+    const found = await this.lookup<T>(key, options);
+    if (found.hit) return found.value;
     const value = await load();
-    if (value !== undefined) await this.set(key, value, options);
+    if (value !== undefined) await found.store(value);
     return value;
   }
 
   /**
    * Deletes every entry carrying one of the tags, e.g. `invalidateTags(['users:<id>'])`, in
-   * Redis and in every process's local level: this one's at once (before and after Redis),
-   * the others' when the message published with the deletion reaches them.
+   * the shared level and in every process's local level: this one's at once (before and
+   * after the shared level), the others' when the message reaches them. Over PostgreSQL the
+   * message is sent in the caller's transaction, so it is delivered when the write commits.
    */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
-    // Also refuses local fills from Redis answers already on their way.
+    // Also refuses local fills from answers already on their way.
     this.local.invalidate(tags, []);
     const deleted = await this.guard(async () => {
-      const tagKeys = tags.map((tag) => this.tagPrefix + tag);
-      const members = await Promise.all(tagKeys.map((tagKey) => this.client.zRange(tagKey, 0, -1)));
-      const keys = [...new Set(members.flat())];
-      if (keys.length > 0) await this.cache.mdel(keys);
-      const message: InvalidationMessage = { t: [...tags], k: keys };
-      await this.client.multi().del(tagKeys).publish(this.channel, JSON.stringify(message)).exec();
+      const keys = await this.store.invalidate(tags);
+      for (const text of invalidationMessages(tags, keys, this.transport.maxMessageBytes))
+        await this.transport.publish(text);
       return keys;
     });
-    // Again after Redis: drops what a read between the two may have filled in meanwhile.
+    // Again afterwards: drops what a read between the two may have filled in meanwhile.
     if (deleted) this.local.invalidate(tags, deleted);
-    // Redis could not be asked which keys carry the tags: trust nothing local.
+    // The shared level could not be asked which keys carry the tags: trust nothing local.
     else this.local.clear();
   }
 
@@ -199,70 +164,79 @@ export class CacheService implements OnModuleInit, OnApplicationShutdown {
     await this.invalidateTags([prefixTag(prefix)]);
   }
 
+  private async read<T>(
+    key: string,
+    options: CacheEntryOptions,
+    ticket: number,
+  ): Promise<T | undefined> {
+    // The local level only while the shared one is reachable (its invalidations reach us).
+    if (this.store.ready) {
+      // Let I/O that already arrived run first: an invalidation message read off its socket in
+      // the same turn as this request is applied before the entry is served, not after.
+      if (this.local.size > 0) await new Promise((resolve) => setImmediate(resolve));
+      const local = this.local.get<T>(key);
+      if (local !== undefined) return local;
+    }
+    return this.guard(async () => {
+      const entry = await this.store.read<T>(key);
+      if (entry !== undefined && entry.expires !== undefined)
+        this.local.fill(ticket, key, entry.value, entry.expires, this.tagsOf(options));
+      return entry?.value;
+    });
+  }
+
+  private async write(
+    key: string,
+    value: unknown,
+    options: CacheEntryOptions,
+    ticket: number,
+  ): Promise<void> {
+    const ttlMs = (options.ttl ?? this.defaultTtlSeconds) * 1000;
+    const tags = this.tagsOf(options);
+    // Taken before the shared level computes its own, so the local copy never outlives it.
+    const expiresAt = Date.now() + ttlMs;
+    const stored = await this.guard(async () => {
+      await this.store.write(key, value, ttlMs, tags);
+      return true;
+    });
+    // Only once the shared level has it, tag index included: else an invalidation could not find it.
+    if (stored) this.local.fill(ticket, key, value, expiresAt, tags);
+  }
+
   private tagsOf(options: CacheEntryOptions): string[] {
     const tags = [...(options.tags ?? [])];
     if (options.prefix !== undefined) tags.push(prefixTag(options.prefix));
     return tags;
   }
 
-  private async index(key: string, ttlMs: number, tags: readonly string[]): Promise<void> {
-    const now = Date.now();
-    const multi = this.client.multi();
-    for (const tag of tags) {
-      const tagKey = this.tagPrefix + tag;
-      multi.zRemRangeByScore(tagKey, '-inf', now);
-      multi.zAdd(tagKey, { score: now + ttlMs, value: key });
-      // The index lives as long as its longest-lived key (NX: first set; GT: extend only).
-      multi.pExpire(tagKey, ttlMs, 'NX');
-      multi.pExpire(tagKey, ttlMs, 'GT');
-    }
-    await multi.exec();
-  }
-
   /**
-   * Subscribes to the invalidation channel on a connection of its own (it reconnects and
-   * resubscribes by itself) and PINGs it every HEARTBEAT_MS. Whenever it drops, the local
-   * level drops everything and keeps nothing until it is subscribed again.
+   * Subscribes to the invalidation channel (the transport reconnects and resubscribes by
+   * itself) and pings it every HEARTBEAT_MS. Whenever it drops, the local level drops
+   * everything and keeps nothing until it is subscribed again.
    */
   private listen(): void {
-    const subscriber = this.client.duplicate({ name: 'girder-cache-invalidations' });
-    this.subscriber = subscriber;
-    const stop = (): void => this.local.stopListening();
-    subscriber.on('error', (error: Error) => {
-      stop();
-      this.subscription.down(error);
-    });
-    subscriber.on('reconnecting', stop);
-    subscriber.on('end', stop);
-    // After a reconnection the client has resubscribed before it says 'ready'.
-    subscriber.on('ready', () => void this.subscribe(subscriber));
-    subscriber.connect().catch(() => undefined);
+    const events: InvalidationEvents = {
+      message: this.onMessage,
+      listening: () => {
+        this.local.startListening();
+        this.subscription.up();
+        this.ping();
+      },
+      lost: (error) => {
+        this.local.stopListening();
+        if (error !== undefined) this.subscription.down(error);
+      },
+    };
+    this.transport.open(events);
     this.heartbeat = setInterval(() => this.ping(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
-  private async subscribe(subscriber: RedisClientType): Promise<void> {
-    if (!this.subscribed) {
-      try {
-        await subscriber.subscribe(this.channel, this.onMessage);
-        this.subscribed = true;
-      } catch (error) {
-        this.subscription.down(error); // tried again at the next 'ready'
-        return;
-      }
-    }
-    if (!subscriber.isReady) return;
-    this.local.startListening();
-    this.subscription.up();
-    this.ping();
-  }
-
   private ping(): void {
-    const subscriber = this.subscriber;
-    if (!subscriber?.isReady || !this.subscribed || this.pinging) return;
+    if (this.pinging) return;
     this.pinging = true;
     const sentAt = performance.now();
-    subscriber
+    this.transport
       .ping()
       .then(() => this.local.heard(sentAt))
       .catch(() => undefined)
@@ -285,7 +259,7 @@ export class CacheService implements OnModuleInit, OnApplicationShutdown {
   private async guard<T>(operation: () => Promise<T>): Promise<T | undefined> {
     if (!this.enabled) return undefined;
     try {
-      if (!this.client.isReady) throw new Error('cache Redis is not connected');
+      if (!this.store.ready) throw new Error('the cache’s Redis is not connected');
       const result = await withTimeout(operation(), OPERATION_TIMEOUT_MS);
       this.outage.up();
       return result;
@@ -302,7 +276,7 @@ async function withTimeout<T>(operation: Promise<T>, ms: number): Promise<T> {
     return await Promise.race([
       operation,
       sleep(ms, undefined, { signal: timer.signal }).then(() => {
-        throw new Error(`cache Redis did not answer within ${ms} ms`);
+        throw new Error(`the cache did not answer within ${ms} ms`);
       }),
     ]);
   } finally {

@@ -12,6 +12,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
 } from 'class-validator';
 import { IsTrustProxy, toTrustProxy, type TrustProxy } from './trust-proxy';
 
@@ -73,8 +74,13 @@ export class Environment {
   @Max(65535)
   PORT = 3000;
 
+  /**
+   * No default: unset in development, `npm start` runs an embedded PostgreSQL and the apps find
+   * the one running for this project (see `useEmbeddedPostgresIfRunning`). Production needs it.
+   */
+  @ValidateIf((environment: Environment) => environment.DATABASE_URL !== undefined)
   @Matches(POSTGRES_URL, { message: 'DATABASE_URL must be a postgres:// URL' })
-  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/girder';
+  DATABASE_URL!: string;
 
   @Transform(toList)
   @IsOptional()
@@ -88,8 +94,10 @@ export class Environment {
   DATABASE_POOL_SIZE = 10;
 
   /**
-   * Unset: Girder runs on PostgreSQL alone (queues on BullMQ's PostgreSQL backend, cache and
-   * rate-limit counters in each process). Set: queues, cache and rate limits use this Redis.
+   * Unset: Girder runs on PostgreSQL alone and opens no Redis connection (queues on BullMQ's
+   * PostgreSQL backend; the cache in each process, invalidated over LISTEN/NOTIFY; rate-limit
+   * counters in each process, so N API processes allow up to N times a limit). Set: queues,
+   * cache and rate limits use this Redis.
    */
   @IsOptional()
   @Matches(REDIS_URL, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
@@ -101,7 +109,11 @@ export class Environment {
   })
   REDIS_KEY_PREFIX = 'girder';
 
-  /** The response/method cache's Redis; empty = REDIS_URL. Its keys live under `<REDIS_KEY_PREFIX>:cache`. */
+  /**
+   * The response/method cache's Redis; empty = REDIS_URL. Its keys live under
+   * `<REDIS_KEY_PREFIX>:cache`. Only with REDIS_URL (refused alone): without Redis the cache is
+   * in-process, kept coherent over PostgreSQL LISTEN/NOTIFY.
+   */
   @IsOptional()
   @Matches(REDIS_URL, { message: 'CACHE_REDIS_URL must be a redis:// or rediss:// URL' })
   CACHE_REDIS_URL?: string;
@@ -323,9 +335,11 @@ export class Environment {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
+  /** Unset: human-readable when stdout is a terminal (and pino-pretty is installed), JSON otherwise. */
   @Transform(toBoolean)
-  @IsBoolean({ message: 'LOG_PRETTY must be true or false' })
-  LOG_PRETTY = false;
+  @IsOptional()
+  @IsBoolean({ message: 'LOG_PRETTY must be true or false (or unset: automatic)' })
+  LOG_PRETTY?: boolean;
 
   @IsString()
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'REPORTS_SIGNUPS_CRON must be a cron expression' })
@@ -340,7 +354,4 @@ export class Environment {
 }
 
 /** Variables that must be set explicitly when NODE_ENV=production: their defaults are for development only. */
-export const PRODUCTION_REQUIRED: ReadonlyArray<keyof Environment> = [
-  'DATABASE_URL',
-  'JWT_SECRET',
-];
+export const PRODUCTION_REQUIRED: ReadonlyArray<keyof Environment> = ['DATABASE_URL', 'JWT_SECRET'];

@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Environment, SHIPPED_SECRETS } from './environment';
-import { InvalidEnvironmentError, validateEnvironment } from './validate-environment';
+import {
+  DATABASE_URL_MISSING,
+  InvalidEnvironmentError,
+  validateEnvironment,
+} from './validate-environment';
 
 const ROOT = join(__dirname, '../../..');
+/** DATABASE_URL has no default (npm start provides an embedded PostgreSQL's). */
+const DEVELOPMENT = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5433/girder' };
 const PRODUCTION = {
   NODE_ENV: 'production',
   DATABASE_URL: 'postgres://db/app',
@@ -21,17 +27,45 @@ function problemsOf(raw: Record<string, string>): string[] {
 }
 
 describe('validateEnvironment', () => {
-  it('applies the development defaults when nothing is set', () => {
-    const env = validateEnvironment({});
+  it('applies the development defaults when nothing else is set', () => {
+    const env = validateEnvironment(DEVELOPMENT);
     expect(env.PORT).toBe(3000);
-    expect(env.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/girder');
-    expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379/0');
+    expect(env.DATABASE_URL).toBe(DEVELOPMENT.DATABASE_URL);
+    expect(env.REDIS_URL).toBeUndefined(); // PostgreSQL-only mode
     expect(env.DATABASE_READ_URLS).toEqual([]);
     expect(env.TRUST_PROXY).toBe(false);
+    expect(env.LOG_PRETTY).toBeUndefined(); // automatic (see shouldPrettyPrint)
+  });
+
+  it('has no DATABASE_URL default: unset, it says in one line what to do', () => {
+    expect(problemsOf({})).toEqual([DATABASE_URL_MISSING]);
+    expect(DATABASE_URL_MISSING).not.toContain('\n');
+    expect(DATABASE_URL_MISSING).toMatch(/^DATABASE_URL: .*npm start.*npm run db:start/);
+    expect(problemsOf({ NODE_ENV: 'test' })).toEqual([DATABASE_URL_MISSING]);
+  });
+
+  it('production requires DATABASE_URL with one message, and never the development hint', () => {
+    expect(problemsOf({ ...PRODUCTION, DATABASE_URL: '' })).toEqual([
+      'DATABASE_URL: must be set in production',
+    ]);
+  });
+
+  it('refuses CACHE_REDIS_URL without REDIS_URL (no Redis means none at all)', () => {
+    const DATABASE_URL = 'postgres://db/girder';
+    expect(() =>
+      validateEnvironment({ DATABASE_URL, CACHE_REDIS_URL: 'redis://cache:6379/1' }),
+    ).toThrow(/CACHE_REDIS_URL: needs REDIS_URL/);
+    const env = validateEnvironment({
+      DATABASE_URL,
+      REDIS_URL: 'redis://queues:6379/0',
+      CACHE_REDIS_URL: 'redis://cache:6379/1',
+    });
+    expect(env.CACHE_REDIS_URL).toBe('redis://cache:6379/1');
   });
 
   it('converts types and splits lists', () => {
     const env = validateEnvironment({
+      ...DEVELOPMENT,
       PORT: '8080',
       TRUST_PROXY: 'true',
       DATABASE_READ_URLS: 'postgres://a/db, postgres://b/db',
@@ -91,7 +125,7 @@ describe('validateEnvironment', () => {
               REDIS_URL: 'redis://cache:6379/0',
               JWT_SECRET: 'p'.repeat(40),
             }
-          : {}),
+          : DEVELOPMENT),
       }).TRUST_PROXY;
     const refusal = (value: string, nodeEnv = 'development'): string[] => {
       try {
@@ -106,7 +140,7 @@ describe('validateEnvironment', () => {
       expect(trustProxy('false')).toBe(false);
       expect(trustProxy(' FALSE ')).toBe(false);
       expect(trustProxy('')).toBe(false);
-      expect(validateEnvironment({}).TRUST_PROXY).toBe(false);
+      expect(validateEnvironment(DEVELOPMENT).TRUST_PROXY).toBe(false);
     });
 
     it('a hop count is a number (1 is one proxy, not "true")', () => {
@@ -168,12 +202,14 @@ describe('validateEnvironment', () => {
 
   describe('METRICS_TOKEN', () => {
     it('is optional, and at least 16 characters when set', () => {
-      expect(validateEnvironment({}).METRICS_TOKEN).toBeUndefined();
-      expect(validateEnvironment({ METRICS_TOKEN: '' }).METRICS_TOKEN).toBeUndefined();
-      expect(validateEnvironment({ METRICS_TOKEN: 'm'.repeat(16) }).METRICS_TOKEN).toBe(
-        'm'.repeat(16),
-      );
-      expect(() => validateEnvironment({ METRICS_TOKEN: 'short' })).toThrow(
+      expect(validateEnvironment(DEVELOPMENT).METRICS_TOKEN).toBeUndefined();
+      expect(
+        validateEnvironment({ ...DEVELOPMENT, METRICS_TOKEN: '' }).METRICS_TOKEN,
+      ).toBeUndefined();
+      expect(
+        validateEnvironment({ ...DEVELOPMENT, METRICS_TOKEN: 'm'.repeat(16) }).METRICS_TOKEN,
+      ).toBe('m'.repeat(16));
+      expect(() => validateEnvironment({ ...DEVELOPMENT, METRICS_TOKEN: 'short' })).toThrow(
         /METRICS_TOKEN: METRICS_TOKEN must be at least 16 characters/,
       );
     });
@@ -220,9 +256,9 @@ describe('validateEnvironment', () => {
   });
 
   it('an empty ADMIN_EMAIL or ADMIN_PASSWORD means "seed no admin", not the development one', () => {
-    expect(validateEnvironment({}).ADMIN_EMAIL).toBe('admin@girder.local');
+    expect(validateEnvironment(DEVELOPMENT).ADMIN_EMAIL).toBe('admin@girder.local');
     for (const raw of [{ ADMIN_EMAIL: '' }, { ADMIN_PASSWORD: '' }]) {
-      const env = validateEnvironment(raw);
+      const env = validateEnvironment({ ...DEVELOPMENT, ...raw });
       expect(env.ADMIN_EMAIL).toBeUndefined();
       expect(env.ADMIN_PASSWORD).toBeUndefined();
     }

@@ -8,6 +8,15 @@ import {
 } from './environment';
 import { TRUST_PROXY_IN_PRODUCTION } from './trust-proxy';
 
+/**
+ * DATABASE_URL unset outside production, after the apps looked for the project's embedded
+ * PostgreSQL (`useEmbeddedPostgresIfRunning`): one line saying what to do.
+ */
+export const DATABASE_URL_MISSING =
+  'DATABASE_URL: not set and no embedded PostgreSQL is running for this project: run ' +
+  '"npm start" (starts one with both apps), or "npm run db:start" and then this command again, ' +
+  'or set DATABASE_URL to your PostgreSQL';
+
 export class InvalidEnvironmentError extends Error {
   constructor(readonly problems: string[]) {
     super(
@@ -47,6 +56,10 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   }
   const problems = validateSync(environment, { whitelist: false }).map(describe);
 
+  if (!production && provided.DATABASE_URL === undefined) problems.push(DATABASE_URL_MISSING);
+  // Unset REDIS_URL means no Redis at all: the cache alone on Redis is not a mode.
+  if (provided.CACHE_REDIS_URL !== undefined && provided.REDIS_URL === undefined)
+    problems.push('CACHE_REDIS_URL: needs REDIS_URL (without REDIS_URL, Girder uses no Redis)');
   if (production) {
     for (const name of PRODUCTION_REQUIRED) {
       if (provided[name] === undefined) problems.push(`${name}: must be set in production`);

@@ -12,3 +12,20 @@ export {
 } from './transactional';
 export { TransactionalRepository, type TypeOrmTransactionHost } from './transactional.repository';
 export { dropDatabase, ensureDatabaseExists, runPendingMigrations } from './database-admin';
+export {
+  PostgresListener,
+  type PostgresListenerEvents,
+  type PostgresListenerOptions,
+} from './postgres-listener';
+export {
+  EMBEDDED_DATABASE_NAME,
+  EMBEDDED_POSTGRES_DEFAULT_DIRECTORY,
+  EmbeddedPostgres,
+  embeddedPostgresDirectory,
+  embeddedPostgresUrl,
+  findRunningEmbeddedPostgres,
+  useEmbeddedPostgresIfRunning,
+  type EmbeddedPostgresOptions,
+  type EmbeddedPostgresState,
+  type RunningEmbeddedPostgres,
+} from './embedded/embedded-postgres';

@@ -1,4 +1,4 @@
 export { HealthModule } from './health.module';
 export { ReadinessService, type ReadinessReport } from './readiness.service';
-export { RedisHealthIndicator } from './redis.health';
+export { RedisHealthIndicator, type Pingable } from './redis.health';
 export { WorkerHealthServer } from './worker-health.server';

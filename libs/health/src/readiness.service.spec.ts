@@ -3,6 +3,7 @@ import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { DependencyMetrics } from '@girder/metrics';
 import { newTestService } from '../../../test/unit/new-test-service';
 import { REQUIRED_CHECKS, ReadinessService } from './readiness.service';
+import { RedisHealthIndicator } from './redis.health';
 
 const up = { status: 'up' as const };
 const down = { status: 'down' as const, message: 'connect ECONNREFUSED' };
@@ -23,15 +24,20 @@ async function readiness(
   required: string[],
   details: HealthCheckResult['details'],
   shuttingDown = false,
+  redisConfigured = true,
 ) {
   const { sut, mock } = await newTestService(ReadinessService, [
     { provide: REQUIRED_CHECKS, useValue: required },
+    {
+      provide: RedisHealthIndicator,
+      useValue: { configured: redisConfigured, pingCheck: jest.fn() },
+    },
   ]);
   const result = terminus(details, shuttingDown);
   const health = mock(HealthCheckService);
   if (result.status === 'ok') health.check.mockResolvedValue(result);
   else health.check.mockRejectedValue(new ServiceUnavailableException(result));
-  return { sut, health, metrics: mock(DependencyMetrics), result };
+  return { sut, mock, health, metrics: mock(DependencyMetrics), result };
 }
 
 describe('ReadinessService', () => {
@@ -85,6 +91,20 @@ describe('ReadinessService', () => {
     await sut.check();
     expect(metrics.setUp).toHaveBeenCalledWith('database', true);
     expect(metrics.setUp).toHaveBeenCalledWith('redis', false);
+  });
+
+  it('runs the Redis check only when REDIS_URL is set (PostgreSQL-only mode has none)', async () => {
+    const withRedis = await readiness(['database'], { database: up });
+    await withRedis.sut.check();
+    expect(withRedis.health.check.mock.calls[0][0]).toHaveLength(2);
+
+    const withoutRedis = await readiness(['database'], { database: up }, false, false);
+    await withoutRedis.sut.check();
+    const checks = withoutRedis.health.check.mock.calls[0][0];
+    expect(checks).toHaveLength(1);
+    for (const check of checks) await check();
+    const indicator = withoutRedis.mock(RedisHealthIndicator);
+    expect(indicator.pingCheck).not.toHaveBeenCalled();
   });
 
   it('concurrent callers (a probe and a scrape) share one run', async () => {

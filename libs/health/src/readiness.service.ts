@@ -18,8 +18,9 @@ export interface ReadinessReport {
 export const REQUIRED_CHECKS = Symbol('REQUIRED_CHECKS');
 
 /**
- * The readiness checks shared by the API and the worker: PostgreSQL (`database`) and Redis
- * (`redis`), plus any a feature registers (the task queues add `queues`, their Redis
+ * The readiness checks shared by the API and the worker: PostgreSQL (`database`) and, when
+ * REDIS_URL is set, the shared Redis client (`redis`; without it there is no such check and no
+ * `girder_dependency_up{dependency="redis"}`: PostgreSQL-only mode is a mode, not an outage), plus any a feature registers (the task queues add `queues`, their Redis
  * connection). Every check runs and is reported in the terminus shape (`info`, `error`,
  * `details`), but only the app's required ones (`REQUIRED_CHECKS`: the API needs `database`;
  * the worker `database` and `queues`) make it unready: a dependency the app works around
@@ -30,6 +31,7 @@ export const REQUIRED_CHECKS = Symbol('REQUIRED_CHECKS');
 @Injectable()
 export class ReadinessService {
   private readonly extraChecks: HealthIndicatorFunction[] = [];
+  private readonly baseChecks: HealthIndicatorFunction[];
   private running?: Promise<ReadinessReport>;
 
   constructor(
@@ -39,6 +41,8 @@ export class ReadinessService {
     @Inject(REQUIRED_CHECKS) private readonly required: readonly string[],
     @Optional() private readonly metrics?: DependencyMetrics,
   ) {
+    this.baseChecks = [() => this.database.pingCheck('database', { timeout: 1_500 })];
+    if (redis.configured) this.baseChecks.push(() => this.redis.pingCheck('redis'));
     metrics?.refreshOnScrape(() => this.check());
   }
 
@@ -57,11 +61,7 @@ export class ReadinessService {
   private async run(): Promise<ReadinessReport> {
     let result: HealthCheckResult;
     try {
-      result = await this.health.check([
-        () => this.database.pingCheck('database', { timeout: 1_500 }),
-        () => this.redis.pingCheck('redis'),
-        ...this.extraChecks,
-      ]);
+      result = await this.health.check([...this.baseChecks, ...this.extraChecks]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       result = error.getResponse() as HealthCheckResult;

@@ -1,4 +1,10 @@
-import { type Environment, InvalidEnvironmentError, validateEnvironment } from '@girder/config';
+import {
+  DATABASE_URL_MISSING,
+  type Environment,
+  InvalidEnvironmentError,
+  validateEnvironment,
+} from '@girder/config';
+import { useEmbeddedPostgresIfRunning } from '@girder/database';
 import cluster from 'node:cluster';
 import { resolveProcessCount, superviseCluster } from './cluster-supervisor';
 import { config as loadDotenv } from 'dotenv';
@@ -20,12 +26,17 @@ export function runMain(
 ): void {
   // The same precedence as @nestjs/config: real environment variables win over .env.
   loadDotenv({ quiet: true });
+  // No DATABASE_URL in development: the embedded PostgreSQL of `npm start` / `npm run db:start`.
+  useEmbeddedPostgresIfRunning(process.env);
   let environment: Environment;
   try {
     environment = validateEnvironment(process.env);
   } catch (error) {
     if (!(error instanceof InvalidEnvironmentError)) throw error;
-    process.stderr.write(`[${name}] ${error.message}\n`);
+    const [only] = error.problems;
+    const message =
+      error.problems.length === 1 && only === DATABASE_URL_MISSING ? only : error.message;
+    process.stderr.write(`[${name}] ${message}\n`);
     process.exit(1);
   }
   const processes = options.processes ? resolveProcessCount(options.processes(environment)) : 1;

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule, type Params } from 'nestjs-pino';
 import pino, { type DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
+import { isPinoPrettyInstalled, shouldPrettyPrint } from './pretty-logs';
 import { REDACTED, redactSecrets } from './redact-secrets';
 import { resolveRequestId } from './request-id';
 
@@ -27,7 +28,11 @@ export function buildPinoHttpOptions(config: AppConfig, service: string): Option
   return {
     level,
     base: { service, pid: process.pid },
-    transport: config.get('LOG_PRETTY')
+    transport: shouldPrettyPrint(config.get('LOG_PRETTY'), {
+      isTty: process.stdout.isTTY === true,
+      production: config.isProduction,
+      prettyInstalled: isPinoPrettyInstalled,
+    })
       ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
       : undefined,
     // Child loggers of a request carry only its id, not the whole request object.

@@ -6,12 +6,13 @@ import type { Request } from 'express';
 import { LOGIN_LIMIT_NAME, LoginAttemptLimiter, loginLimitKey } from './login-attempt-limiter';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitStorage } from './rate-limit-storage';
+import { rateLimitStorageProvider } from './rate-limit-storage.provider';
 import { ROUTE_RATE_LIMIT_KEY, type RouteRateLimitName } from './route-rate-limit.decorator';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 
-@Module({ providers: [RateLimitStorage], exports: [RateLimitStorage] })
+@Module({ providers: [rateLimitStorageProvider], exports: [RateLimitStorage] })
 class RateLimitStorageModule {}
 
 const clientIp = (request: Record<string, unknown>): string =>
@@ -27,7 +28,8 @@ const routeLimit = (context: ExecutionContext): RouteRateLimitName | undefined =
 
 /**
  * Rate limits for the API, counted in Redis so every API process shares them (in each
- * process's memory while Redis is unreachable: `RateLimitStorage`):
+ * process's memory while Redis is unreachable), or, without REDIS_URL, in each process's
+ * memory only (N API processes: up to N times each limit). `RateLimitStorage`, chosen once:
  * - `default`: RATE_LIMIT_PER_MINUTE per client IP, across all routes;
  * - `login`: LOGIN_RATE_LIMIT_PER_MINUTE per client IP and email, on `@LoginRateLimit()` routes
  *   (`LoginAttemptLimiter` counts other password checks against the same counters);

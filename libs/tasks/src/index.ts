@@ -1,6 +1,9 @@
 export { GetTaskQuery, ListTasksQuery, SubmitTaskDto, TaskDto, TaskPageDto } from './dto/task.dto';
 export { CreateTasks1795410000000 } from './migrations/1795410000000-CreateTasks';
 export { AddTasksOutbox1795430000000 } from './migrations/1795430000000-AddTasksOutbox';
+export { QueueBackend } from './queue-backend';
+export { queueSchema } from './postgres-task-backend';
+export { selectQueueBackend } from './queue-backend.provider';
 export { QUEUE_DASHBOARD_ROUTES } from './queue-dashboard.routes';
 export { TaskOutboxSweeper } from './task-outbox-sweeper';
 export { TaskSchedules } from './task-schedules';

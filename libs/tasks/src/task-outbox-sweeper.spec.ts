@@ -1,7 +1,7 @@
 import { AppConfig } from '@girder/config';
-import { createRedisClient } from '@girder/redis';
 import type { Queue } from 'bullmq';
 import { newTestService } from '../../../test/unit/new-test-service';
+import { QueueBackend, type JobPresence } from './queue-backend';
 import { TaskOutbox } from './task-outbox';
 import { OUTBOX_GRACE_MS, TaskOutboxSweeper } from './task-outbox-sweeper';
 import { TaskPayloadVault } from './task-payload-vault';
@@ -9,13 +9,7 @@ import { TaskQueues } from './task-queues.service';
 import { TaskSchedules } from './task-schedules';
 import { TasksRepository, type OutboxRow } from './tasks.repository';
 
-jest.mock('@girder/redis', () => ({
-  ...jest.requireActual('@girder/redis'),
-  createRedisClient: jest.fn(),
-}));
-
 const CONFIG: Record<string, unknown> = {
-  REDIS_URL: 'redis://127.0.0.1:6379/0',
   REDIS_KEY_PREFIX: 'girder',
   TASK_OUTBOX_SWEEP_MS: 2_000,
   TASK_RECONCILE_MS: 60_000,
@@ -34,35 +28,20 @@ function row(id: string, overrides: Partial<OutboxRow> = {}): OutboxRow {
   };
 }
 
-/** The Redis the sweeper reads: job hashes by key, and the epoch. */
-class FakeRedis {
-  readonly keys = new Map<string, Record<string, string>>();
-  status = 'ready';
-  on = jest.fn();
-  quit = jest.fn().mockResolvedValue('OK');
-  disconnect = jest.fn();
-  exists = jest.fn(async (key: string) => (this.keys.has(key) ? 1 : 0));
-  set = jest.fn(async (key: string, value: string, mode: string) => {
-    if (mode === 'NX' && this.keys.has(key)) return null;
-    this.keys.set(key, { value });
-    return 'OK';
+/** The queue backend the sweeper asks (Redis or PostgreSQL alike): jobs that exist, data loss. */
+class FakeBackend {
+  readonly name = 'Redis';
+  readonly jobs = new Map<string, JobPresence>();
+  lost = false;
+  lostItsData = jest.fn(async () => {
+    const lost = this.lost;
+    this.lost = false;
+    return lost;
   });
-
-  pipeline() {
-    const replies: Array<[Error | null, unknown]> = [];
-    const pipeline = {
-      exists: (key: string) => {
-        replies.push([null, this.keys.has(key) ? 1 : 0]);
-        return pipeline;
-      },
-      hget: (key: string, field: string) => {
-        replies.push([null, this.keys.get(key)?.[field] ?? null]);
-        return pipeline;
-      },
-      exec: async () => replies,
-    };
-    return pipeline;
-  }
+  findJobs = jest.fn(
+    async (_queue: Queue, ids: string[]) =>
+      new Map(ids.flatMap((id) => (this.jobs.has(id) ? [[id, this.jobs.get(id)!] as const] : []))),
+  );
 }
 
 describe('TaskOutboxSweeper', () => {
@@ -71,16 +50,15 @@ describe('TaskOutboxSweeper', () => {
   let outbox: jest.Mocked<TaskOutbox>;
   let schedules: jest.Mocked<TaskSchedules>;
   let vault: jest.Mocked<TaskPayloadVault>;
-  let queue: { toKey: jest.Mock; getJobState: jest.Mock; getJob: jest.Mock };
-  let redis: FakeRedis;
-  const jobKey = (id: string) => `girder:queue:reports:${id}`;
+  let queue: { name: string };
+  let backend: FakeBackend;
 
   beforeEach(async () => {
     jest.useFakeTimers();
-    redis = new FakeRedis();
-    jest.mocked(createRedisClient).mockReturnValue(redis as never);
+    backend = new FakeBackend();
     const built = await newTestService(TaskOutboxSweeper, [
       { provide: AppConfig, useValue: { get: (key: string) => CONFIG[key] } },
+      { provide: QueueBackend, useValue: backend },
     ]);
     sweeper = built.sut;
     tasks = built.mock(TasksRepository);
@@ -88,11 +66,7 @@ describe('TaskOutboxSweeper', () => {
     schedules = built.mock(TaskSchedules);
     vault = built.mock(TaskPayloadVault);
     (outbox as { prefix: string }).prefix = 'girder';
-    queue = {
-      toKey: jest.fn((id: string) => jobKey(id)),
-      getJobState: jest.fn(),
-      getJob: jest.fn(),
-    };
+    queue = { name: 'reports' };
     built.mock(TaskQueues).get.mockReturnValue(queue as unknown as Queue);
     tasks.inOwnTransaction.mockImplementation((work) => work());
     tasks.lockUnenqueued.mockResolvedValue([]);
@@ -139,7 +113,7 @@ describe('TaskOutboxSweeper', () => {
 
   describe('reconcile', () => {
     it('hands off again the tasks whose job is gone, and only those', async () => {
-      redis.keys.set(jobKey('kept'), { data: '{}' });
+      backend.jobs.set('kept', {});
       const running = row('lost-running', { status: 'running', attempts: 2 });
       tasks.lockHandedOff.mockResolvedValueOnce([row('kept'), row('lost-queued'), running]);
 
@@ -149,12 +123,11 @@ describe('TaskOutboxSweeper', () => {
       expect(tasks.lockHandedOff).toHaveBeenCalledWith('girder', null, 60_000, 100);
       expect(outbox.handOff).toHaveBeenCalledWith([row('lost-queued'), running]);
       expect(report).toEqual({ checked: 3, requeued: 2, failed: 0 });
+      expect(backend.findJobs).toHaveBeenCalledWith(queue, ['kept', 'lost-queued', 'lost-running']);
     });
 
     it('fails a task whose job BullMQ failed without the runner recording it (stalled too often)', async () => {
-      redis.keys.set(jobKey('stalled'), { finishedOn: '1714521600000' });
-      queue.getJobState.mockResolvedValue('failed');
-      queue.getJob.mockResolvedValue({ failedReason: 'job stalled more than allowable limit' });
+      backend.jobs.set('stalled', { failedReason: 'job stalled more than allowable limit' });
       tasks.failUnfinished.mockResolvedValue(true);
       tasks.lockHandedOff.mockResolvedValueOnce([row('stalled', { status: 'running' })]);
 
@@ -172,15 +145,9 @@ describe('TaskOutboxSweeper', () => {
     it('walks the tasks by id, and a periodic pass carries on where the last one stopped', async () => {
       const page = (from: number) => Array.from({ length: 100 }, (_, i) => row(`id-${from + i}`));
       // Every job is present.
-      jest.spyOn(redis, 'pipeline').mockImplementation(() => {
-        const replies: Array<[null, unknown]> = [];
-        const pipeline = {
-          exists: () => (replies.push([null, 1]), pipeline),
-          hget: () => (replies.push([null, null]), pipeline),
-          exec: async () => replies,
-        };
-        return pipeline;
-      });
+      backend.findJobs.mockImplementation(
+        async (_queue, ids) => new Map(ids.map((id) => [id, {}])),
+      );
       tasks.lockHandedOff
         .mockResolvedValueOnce(page(0))
         .mockResolvedValueOnce(page(100))
@@ -196,22 +163,9 @@ describe('TaskOutboxSweeper', () => {
     });
   });
 
-  describe('Redis data loss', () => {
-    it('is not assumed while the epoch key is there', async () => {
-      redis.keys.set('girder:queue:epoch', { value: 'x' });
-
-      expect(await sweeper.redisLostItsData()).toBe(false);
-      expect(redis.set).not.toHaveBeenCalled();
-    });
-
-    it('is recovered by the one worker that sets the epoch again', async () => {
-      expect(await sweeper.redisLostItsData()).toBe(true);
-      expect(redis.set).toHaveBeenCalledWith('girder:queue:epoch', expect.any(String), 'NX');
-      // Another worker finds the key already set again.
-      expect(await sweeper.redisLostItsData()).toBe(false);
-    });
-
+  describe('queue data loss (the backend noticed it: Redis restarted empty)', () => {
     it('re-registers the schedules and reconciles every task at once', async () => {
+      backend.lost = true;
       tasks.lockHandedOff.mockResolvedValueOnce([row('lost')]);
 
       await sweeper.tick();
@@ -227,11 +181,12 @@ describe('TaskOutboxSweeper', () => {
   });
 
   it('keeps trying the full reconciliation after a data loss until it completes', async () => {
+    backend.lost = true;
     tasks.lockHandedOff.mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
 
-    await sweeper.tick(); // the epoch was missing; the reconciliation fails
+    await sweeper.tick(); // the data was lost; the reconciliation fails
     tasks.lockHandedOff.mockResolvedValueOnce([row('lost')]);
-    await sweeper.tick(); // the epoch is set again by now, yet the recovery goes on
+    await sweeper.tick(); // no loss reported any more, yet the recovery goes on
 
     expect(outbox.handOff).toHaveBeenCalledWith([row('lost')]);
     expect(schedules.registerAll).toHaveBeenCalledTimes(1);
@@ -240,8 +195,16 @@ describe('TaskOutboxSweeper', () => {
     expect(tasks.lockHandedOff).toHaveBeenCalledTimes(2); // no full pass any more
   });
 
+  it('a backend that never loses data (PostgreSQL) only sweeps', async () => {
+    await sweeper.tick();
+
+    expect(backend.lostItsData).toHaveBeenCalled();
+    expect(schedules.registerAll).not.toHaveBeenCalled();
+    expect(tasks.lockHandedOff).not.toHaveBeenCalled();
+    expect(tasks.lockUnenqueued).toHaveBeenCalled();
+  });
+
   it('a pass never throws: an unreachable database is reported and the next pass retries', async () => {
-    redis.keys.set('girder:queue:epoch', { value: 'x' });
     tasks.inOwnTransaction.mockRejectedValue(new Error('connect ECONNREFUSED'));
 
     await expect(sweeper.tick()).resolves.toBeUndefined();

@@ -1,11 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
 import { OutageLog } from '@girder/logging';
-import { createRedisClient, redisKey } from '@girder/redis';
-import type Redis from 'ioredis';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HAND_OFF_TIMEOUT_MS, TaskOutbox } from './task-outbox';
+import { QueueBackend } from './queue-backend';
+import { TaskOutbox } from './task-outbox';
 import { TaskPayloadVault } from './task-payload-vault';
 import { TaskQueues } from './task-queues.service';
 import { TaskSchedules } from './task-schedules';
@@ -31,17 +29,18 @@ export interface ReconcileReport {
 }
 
 /**
- * The worker's side of the outbox, so that PostgreSQL stays the record and Redis only the
- * accelerator:
+ * The worker's side of the outbox, so that the tasks table stays the record and the queue
+ * (Redis or BullMQ's PostgreSQL tables, see QueueBackend) only the accelerator:
  *
  * - **Sweep** (every TASK_OUTBOX_SWEEP_MS): committed tasks still queued whose job never
- *   reached Redis (Redis down at submit time, a crash between commit and hand-off), older than
+ *   reached the queue (its store down at submit time, a crash between commit and hand-off), older than
  *   OUTBOX_GRACE_MS, are handed off. Rows are locked `FOR UPDATE SKIP LOCKED`, so any number of
  *   workers sweep at once without handing a task off twice at the same moment (and a second
  *   hand-off would be harmless: the job id is the task id).
- * - **Epoch**: `<prefix>:queue:epoch` is set in the queues' Redis when missing. If it vanishes,
- *   Redis restarted empty (or was flushed): the worker that sets it again re-registers the
- *   schedules and reconciles every task at once.
+ * - **Data loss** (`QueueBackend.lostItsData`): on Redis, `<prefix>:queue:epoch` is set when
+ *   missing; if it vanishes, Redis restarted empty (or was flushed): the worker that sets it
+ *   again re-registers the schedules and reconciles every task at once. On PostgreSQL the jobs
+ *   live in the tasks' own database and are never lost apart from them.
  * - **Reconcile** (every TASK_RECONCILE_MS, and at once after data loss): tasks recorded as
  *   handed off, queued, or running without a heartbeat for twice TASK_LOCK_DURATION_MS,
  *   whose job no longer exists are handed off again; they resume from their checkpoint. A task
@@ -54,18 +53,16 @@ export interface ReconcileReport {
 export class TaskOutboxSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TaskOutbox');
   private readonly outage = new OutageLog(this.logger, 'The task outbox sweep', 'warn');
-  private readonly epochKey: string;
   private readonly sweepMs: number;
   private readonly reconcileMs: number;
   private readonly staleMs: number;
-  private redis?: Redis;
   private timer?: NodeJS.Timeout;
   private pass?: Promise<void>;
   private stopped = false;
   private nextReconcileAt = 0;
   private nextVaultCheckAt = 0;
   private reconcileCursor: string | null = null;
-  /** Redis lost its data and the full reconciliation has not completed yet. */
+  /** The queues' store lost its data and the full reconciliation has not completed yet. */
   private recovering = false;
 
   constructor(
@@ -74,18 +71,15 @@ export class TaskOutboxSweeper implements OnApplicationBootstrap, OnApplicationS
     private readonly queues: TaskQueues,
     private readonly schedules: TaskSchedules,
     private readonly vault: TaskPayloadVault,
-    private readonly config: AppConfig,
+    private readonly backend: QueueBackend,
+    config: AppConfig,
   ) {
-    this.epochKey = redisKey(config.get('REDIS_KEY_PREFIX'), 'queue', 'epoch');
     this.sweepMs = config.get('TASK_OUTBOX_SWEEP_MS');
     this.reconcileMs = config.get('TASK_RECONCILE_MS');
     this.staleMs = 2 * config.get('TASK_LOCK_DURATION_MS');
   }
 
   onApplicationBootstrap(): void {
-    this.redis = createRedisClient(this.config.get('REDIS_URL'), 'girder-task-outbox');
-    // Without a listener ioredis prints every reconnection error; the passes report outages.
-    this.redis.on('error', () => undefined);
     const now = Date.now();
     this.nextReconcileAt = now + this.reconcileMs;
     this.nextVaultCheckAt = now + VAULT_CHECK_MS;
@@ -96,13 +90,6 @@ export class TaskOutboxSweeper implements OnApplicationBootstrap, OnApplicationS
     this.stopped = true;
     clearTimeout(this.timer);
     if (this.pass) await Promise.race([this.pass, sleep(STOP_WAIT_MS, undefined, { ref: false })]);
-    if (this.redis?.status === 'ready') {
-      await Promise.race([
-        this.redis.quit().catch(() => undefined),
-        sleep(STOP_WAIT_MS, undefined, { ref: false }),
-      ]);
-    }
-    this.redis?.disconnect();
   }
 
   private schedule(delayMs: number): void {
@@ -115,14 +102,14 @@ export class TaskOutboxSweeper implements OnApplicationBootstrap, OnApplicationS
     }, delayMs);
   }
 
-  /** One pass: epoch, sweep, and reconciliation or vault clean-up when due. Never throws. */
+  /** One pass: data loss, sweep, and reconciliation or vault clean-up when due. Never throws. */
   async tick(): Promise<void> {
     try {
-      if (this.recovering || (await this.redisLostItsData())) {
+      if (this.recovering || (await this.backend.lostItsData())) {
         if (!this.recovering) {
           this.recovering = true;
           this.logger.warn(
-            'The queues’ Redis lost its data (restarted empty or flushed): re-registering schedules and re-queuing tasks',
+            `The queues’ ${this.backend.name} lost its data (restarted empty or flushed): re-registering schedules and re-queuing tasks`,
           );
           void this.schedules.registerAll();
         }
@@ -130,7 +117,7 @@ export class TaskOutboxSweeper implements OnApplicationBootstrap, OnApplicationS
         const report = await this.reconcile(Infinity);
         this.recovering = false;
         this.logger.warn(
-          `Recovered from Redis data loss: ${report.requeued} task(s) re-queued, ${report.failed} failed, ${report.checked} checked`,
+          `Recovered from ${this.backend.name} data loss: ${report.requeued} task(s) re-queued, ${report.failed} failed, ${report.checked} checked`,
         );
         this.nextReconcileAt = Date.now() + this.reconcileMs;
       }
@@ -156,17 +143,6 @@ export class TaskOutboxSweeper implements OnApplicationBootstrap, OnApplicationS
     } catch (error) {
       this.outage.down(error);
     }
-  }
-
-  /**
-   * Whether the epoch key is gone, i.e. Redis lost its data (restarted empty, flushed) since it
-   * was set, or before this worker booted. Sets it again; only the worker whose SET NX wins
-   * answers true and recovers.
-   */
-  async redisLostItsData(): Promise<boolean> {
-    const redis = this.redis!;
-    if ((await redis.exists(this.epochKey)) === 1) return false;
-    return (await redis.set(this.epochKey, randomUUID(), 'NX')) === 'OK';
   }
 
   /** Hands off the outbox's committed, unqueued tasks, a locked batch at a time. */
@@ -226,49 +202,21 @@ export class TaskOutboxSweeper implements OnApplicationBootstrap, OnApplicationS
     lost: OutboxRow[];
     failed: Array<{ row: OutboxRow; reason: string }>;
   }> {
-    if (rows.length === 0) return { lost: [], failed: [] };
-    const pipeline = this.redis!.pipeline();
-    for (const row of rows) {
-      const key = this.queues.get(row.queue).toKey(row.id);
-      pipeline.exists(key).hget(key, 'finishedOn');
-    }
-    const replies = (await withTimeout(pipeline.exec(), HAND_OFF_TIMEOUT_MS)) ?? [];
     const lost: OutboxRow[] = [];
     const failed: Array<{ row: OutboxRow; reason: string }> = [];
-    for (const [index, row] of rows.entries()) {
-      const [[existsError, count] = [null, null], [, finishedOn] = [null, null]] = replies.slice(
-        2 * index,
-        2 * index + 2,
+    const byQueue = new Map<string, OutboxRow[]>();
+    for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
+    for (const [name, queued] of byQueue) {
+      const found = await this.backend.findJobs(
+        this.queues.get(name),
+        queued.map((row) => row.id),
       );
-      if (existsError) throw existsError;
-      if (count === 0) {
-        lost.push(row);
-      } else if (finishedOn) {
-        // Finished in BullMQ but not in the record: it failed without the runner recording it
-        // (stalled too often). Completed jobs are removed at once, so this is rare.
-        const queue = this.queues.get(row.queue);
-        if ((await queue.getJobState(row.id)) !== 'failed') continue;
-        const job = await queue.getJob(row.id);
-        failed.push({
-          row,
-          reason: (job?.failedReason || 'The task’s job failed').slice(0, 1_000),
-        });
+      for (const row of queued) {
+        const job = found.get(row.id);
+        if (!job) lost.push(row);
+        else if (job.failedReason) failed.push({ row, reason: job.failedReason.slice(0, 1_000) });
       }
     }
     return { lost, failed };
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Redis did not answer in ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

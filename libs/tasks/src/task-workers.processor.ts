@@ -2,17 +2,17 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { AppConfig } from '@girder/config';
 import { isDatabaseUnreachable } from '@girder/errors';
 import { OutageLog } from '@girder/logging';
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, type Job, type Worker } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { abortableDelay } from './abortable-delay';
-import { queueConnectionOptions } from './queue-connection';
+import { QueueBackend } from './queue-backend';
 import { TaskRegistry } from './task-registry';
 import { TaskRunner, type TaskJobData } from './task-runner';
 import { TasksRepository } from './tasks.repository';
 
 /** Left of SHUTDOWN_TIMEOUT_MS for aborted handlers to wind up and the connections to close. */
 const ABORT_MARGIN_MS = 2_000;
-/** With no job running, how long closing the Redis connections may take before we move on. */
+/** With no job running, how long closing the queue connections may take before we move on. */
 const IDLE_CLOSE_MS = 1_000;
 /** A job put back because PostgreSQL was unreachable runs again after this long (at the earliest). */
 export const DATABASE_RETRY_MS = 1_000;
@@ -34,7 +34,7 @@ const DATABASE_PROBE_MS = 1_000;
 @Injectable()
 export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TaskWorkers');
-  private readonly outage = new OutageLog(this.logger, 'The workers’ Redis');
+  private readonly outage: OutageLog;
   private readonly workers: Worker[] = [];
   private readonly shutdown = new AbortController();
   private readonly closing = new AbortController();
@@ -47,19 +47,25 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly registry: TaskRegistry,
     private readonly tasks: TasksRepository,
     private readonly config: AppConfig,
-  ) {}
+    private readonly backend: QueueBackend,
+  ) {
+    this.outage = new OutageLog(this.logger, `The workers’ ${backend.name}`);
+  }
 
   onApplicationBootstrap(): void {
     const concurrency = this.config.get('WORKER_CONCURRENCY');
     const queues = this.registry.queueNames();
     for (const queue of queues) {
-      const worker = new Worker<TaskJobData>(queue, (job, token) => this.process(job, token), {
-        ...queueConnectionOptions(this.config),
-        concurrency,
-        lockDuration: this.config.get('TASK_LOCK_DURATION_MS'),
-        stalledInterval: this.config.get('TASK_STALLED_INTERVAL_MS'),
-        maxStalledCount: 2,
-      });
+      const worker = this.backend.createWorker<TaskJobData>(
+        queue,
+        (job, token) => this.process(job, token),
+        {
+          concurrency,
+          lockDuration: this.config.get('TASK_LOCK_DURATION_MS'),
+          stalledInterval: this.config.get('TASK_STALLED_INTERVAL_MS'),
+          maxStalledCount: 2,
+        },
+      );
       worker.on('error', (error) => this.outage.down(`worker ${queue}: ${error.message}`));
       worker.on('ready', () => this.outage.up());
       this.workers.push(worker);
@@ -88,8 +94,8 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     this.closing.abort();
     clearInterval(this.heartbeat);
-    // close() stops taking jobs and waits for the active ones, but it also waits for Redis:
-    // with Redis unreachable it never settles. So wait for it only while jobs are running.
+    // close() stops taking jobs and waits for the active ones, but it also waits for the
+    // queues' store: with Redis unreachable it never settles. So wait for it only while jobs are running.
     const closed = Promise.all(this.workers.map((worker) => worker.close())).then(() => true);
     const abortAt = Date.now() + this.config.get('SHUTDOWN_TIMEOUT_MS') - ABORT_MARGIN_MS;
     while (this.active > 0 && Date.now() < abortAt) {

@@ -3,6 +3,8 @@ import { DiscoveryModule } from '@nestjs/core';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule } from '@bull-board/nestjs';
 import { DatabaseModule } from '@girder/database';
+import { QueueBackend } from './queue-backend';
+import { QUEUE_BACKEND_PROVIDER } from './queue-backend.provider';
 import { QueueDashboardAuthMiddleware } from './queue-dashboard.middleware';
 import { QueueDashboardQueues } from './queue-dashboard.queues';
 import { QUEUE_DASHBOARD_PATH } from './queue-dashboard.routes';
@@ -23,6 +25,8 @@ import { TasksRepository } from './tasks.repository';
 import { TasksService } from './tasks.service';
 
 const shared: Provider[] = [
+  // Redis when REDIS_URL is set, else BullMQ's PostgreSQL backend: the only place that asks.
+  QUEUE_BACKEND_PROVIDER,
   TasksRepository,
   TaskRegistry,
   TaskQueues,
@@ -66,7 +70,7 @@ export class TasksModule {
         QueueDashboardAuthMiddleware,
         QueueDashboardQueues,
       ],
-      exports: [TasksService, TaskRegistry, TaskStorage],
+      exports: [TasksService, TaskRegistry, TaskStorage, QueueBackend],
     };
   }
 
@@ -77,7 +81,14 @@ export class TasksModule {
       global: true,
       imports: [DiscoveryModule, DatabaseModule.forFeature([Task])],
       providers: [...shared, TaskRunner, TaskWorkers, TaskSchedules, TaskOutboxSweeper],
-      exports: [TaskRegistry, TaskQueues, TaskStorage, TaskSchedules, ...QUEUE_TOKEN_PROVIDERS],
+      exports: [
+        TaskRegistry,
+        TaskQueues,
+        TaskStorage,
+        TaskSchedules,
+        QueueBackend,
+        ...QUEUE_TOKEN_PROVIDERS,
+      ],
     };
   }
 }
