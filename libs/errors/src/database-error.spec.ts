@@ -66,6 +66,12 @@ describe('isDatabaseUnreachable', () => {
     expect(isDatabaseUnreachable(refused)).toBe(true);
     expect(isDatabaseUnreachable(new Error('wrapper', { cause: refused }))).toBe(true);
     expect(isDatabaseUnreachable(new Error('Connection terminated unexpectedly'))).toBe(true);
+    // node-postgres, on a client whose connection already failed.
+    expect(
+      isDatabaseUnreachable(
+        new Error('Client has encountered a connection error and is not queryable'),
+      ),
+    ).toBe(true);
     expect(isDatabaseUnreachable(pgError('57P01'))).toBe(true);
     expect(isDatabaseUnreachable(pgError('53300'))).toBe(true);
   });

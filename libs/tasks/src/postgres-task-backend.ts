@@ -5,7 +5,6 @@ import {
   Queue,
   QueueEvents,
   Worker,
-  createPostgresBackend,
   type BackendFactory,
   type Job,
   type PostgresConnectionOptions,
@@ -13,6 +12,7 @@ import {
 } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PostgresConnectionWithOutages, PostgresQueueBackendWithOutages } from './postgres-outages';
 import {
   QueueBackend,
   type JobPresence,
@@ -28,8 +28,15 @@ const QUEUE_POOL_SIZE = 4;
 const EVENTS_POOL_SIZE = 1;
 /** Connections per worker pool at most (the LISTEN connection comes on top). */
 const MAX_WORKER_POOL_SIZE = 4;
+/**
+ * How long a worker waits before fetching again after the database could not be reached. BullMQ
+ * waits `runRetryDelay` (15 s by default) only after a connection error; a worker back within a
+ * second of the database is what the fault suite asks for.
+ */
+const WORKER_RETRY_DELAY_MS = 1_000;
 
 type Options = QueueBaseOptions<PostgresConnectionOptions>;
+
 /** How the engine's queues look with this backend inside. */
 interface PgQueue {
   backend: PostgresQueueBackend;
@@ -80,14 +87,26 @@ export class PostgresTaskBackend extends QueueBackend {
     opts,
     factoryOptions = {},
   ) => {
-    if (factoryOptions.blocking || factoryOptions.withBlockingConnection) {
-      return createPostgresBackend(name, opts, factoryOptions);
+    if (factoryOptions.withBlockingConnection || factoryOptions.blocking) {
+      // Named as BullMQ's createPostgresBackend names them: getWorkers and getQueueEvents
+      // count the connections by these names (pg_stat_activity).
+      const workerName = (opts as { name?: string }).name;
+      const listenName = factoryOptions.withBlockingConnection
+        ? `${name}${workerName ? `:w:${workerName}` : ''}`
+        : `${name}:qe`;
+      return new PostgresQueueBackendWithOutages(
+        new PostgresConnectionWithOutages(opts.connection),
+        name,
+        opts,
+        true,
+        listenName,
+      );
     }
     if (!this.producer) {
-      this.producer = new PostgresConnection(opts.connection);
+      this.producer = new PostgresConnectionWithOutages(opts.connection);
       this.producer.setMaxListeners(0); // one error listener per queue
     }
-    const backend = new PostgresQueueBackend(this.producer, name, opts, false);
+    const backend = new PostgresQueueBackendWithOutages(this.producer, name, opts, false);
     // The owner of a connection forwards its errors; the queues report them (TaskQueues).
     this.producer.on('error', (error: Error) => backend.emit('error', error));
     return backend;
@@ -124,7 +143,7 @@ export class PostgresTaskBackend extends QueueBackend {
     return new Worker(
       name,
       processor as (job: Job<T>, token?: string) => Promise<void>,
-      { ...this.options(this.workerPoolSize), ...tuning },
+      { ...this.options(this.workerPoolSize), runRetryDelay: WORKER_RETRY_DELAY_MS, ...tuning },
       this.factory,
     ) as unknown as Worker<T>;
   }
