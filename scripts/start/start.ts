@@ -134,13 +134,15 @@ async function startEmbeddedPostgres(env: NodeJS.ProcessEnv): Promise<string> {
 function startApp(name: AppName, env: NodeJS.ProcessEnv): void {
   const child = spawn(process.execPath, nodeArgs(name), {
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel is the app's lifeline: it shuts down when this launcher dies, even by
+    // kill -9 (runMain in @girder/lifecycle).
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Own process group: the terminal's Ctrl-C reaches only this launcher, which then asks
     // each app once to drain (a second signal would make an app exit at once).
     detached: process.platform !== 'win32',
   });
   children.set(name, child);
-  for (const stream of [child.stdout, child.stderr]) {
+  for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => say(name, line));
   }
   child.once('exit', (code, signal) => {

@@ -39,6 +39,7 @@ export function runMain(
     process.stderr.write(`[${name}] ${message}\n`);
     process.exit(1);
   }
+  if (process.channel && cluster.isPrimary) stopWhenTheLauncherDies();
   const processes = options.processes ? resolveProcessCount(options.processes(environment)) : 1;
   if (processes > 1 && cluster.isPrimary) {
     superviseCluster({ name, processes, shutdownTimeoutMs: environment.SHUTDOWN_TIMEOUT_MS });
@@ -50,4 +51,14 @@ export function runMain(
     );
     process.exit(1);
   });
+}
+
+/**
+ * Started by a launcher over an IPC channel (`npm start`): when the launcher dies, however it
+ * dies (kill -9 included), the channel closes and this process shuts down as on SIGTERM
+ * (draining), instead of being left behind holding its port.
+ */
+function stopWhenTheLauncherDies(): void {
+  process.channel?.unref(); // the channel alone keeps no process alive
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }
