@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AppProcess, freePort } from '../support/app-process';
 import { ADMIN, uniqueEmail } from '../support/api-client';
+import { e2eRedisUrl, itWithRedis } from '../support/redis-mode';
 
 interface Reply {
   status: number;
@@ -102,19 +103,31 @@ describe('durable revocations across API processes', () => {
     expect(await refusedWithin(firstPort, everywhere.accessToken, 1_000)).toBeLessThan(1_000);
   });
 
-  it('is recorded in PostgreSQL, not Redis: emptying this run’s Redis keys changes nothing', async () => {
+  /** A session logged out through the first process, and its revocation row. */
+  async function loggedOut() {
     const session = await register(firstPort);
     await call(firstPort, 'POST', '/api/v1/auth/logout', session.accessToken);
     const [row] = await database.query(
       'SELECT family FROM session_revocations WHERE family = (SELECT family FROM sessions WHERE user_id = $1 LIMIT 1)',
       [session.user.id],
     );
-    expect(row).toBeDefined();
+    return { session, row: row as { family: string } | undefined };
+  }
 
-    const redis = new Redis(process.env.REDIS_URL!);
+  it('is recorded in PostgreSQL and refused by every process', async () => {
+    const { session, row } = await loggedOut();
+    expect(row).toBeDefined();
+    for (const port of [firstPort, secondPort]) {
+      expect((await call(port, 'GET', '/api/v1/users/me', session.accessToken)).status).toBe(401);
+    }
+  });
+
+  itWithRedis('is not in Redis: emptying this run’s Redis keys changes nothing', async () => {
+    const { session, row } = await loggedOut();
+    const redis = new Redis(e2eRedisUrl!);
     try {
       const keys = await redis.keys(`${process.env.REDIS_KEY_PREFIX}:*`);
-      expect(keys.filter((key) => key.includes(row.family))).toEqual([]);
+      expect(keys.filter((key) => key.includes(row!.family))).toEqual([]);
       if (keys.length > 0) await redis.del(...keys);
     } finally {
       await redis.quit();

@@ -16,3 +16,13 @@ export function describeWithRedis(name: string, suite: () => void): void {
   process.stderr.write(`SKIPPED (needs Redis: set E2E_REDIS_URL to run it): ${name}\n`);
   describe.skip(`${name} [skipped: needs Redis, set E2E_REDIS_URL]`, suite);
 }
+
+/** `it` for a case about Redis itself inside a suite that runs in both modes; skipped likewise. */
+export function itWithRedis(name: string, test: () => Promise<void>, timeoutMs?: number): void {
+  if (e2eRedisUrl) {
+    it(name, test, timeoutMs);
+    return;
+  }
+  process.stderr.write(`SKIPPED (needs Redis: set E2E_REDIS_URL to run it): ${name}\n`);
+  it.skip(`${name} [skipped: needs Redis, set E2E_REDIS_URL]`, test);
+}
