@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCliDataSource } from '../ormconfig';
 
 /**
  * A benchmark's own world: a fresh migrated database, a Redis key prefix and a STORAGE_DIR,
@@ -21,7 +20,11 @@ export async function withBenchEnvironment(
   work: (environment: BenchEnvironment) => Promise<void>,
 ): Promise<void> {
   const run = randomBytes(4).toString('hex');
-  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/girder');
+  // The bench runs against a real PostgreSQL: the local one unless DATABASE_URL says otherwise
+  // (set before ormconfig loads, which insists on one).
+  process.env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/girder';
+  const { createCliDataSource } = await import('../ormconfig');
+  const url = new URL(process.env.DATABASE_URL);
   url.pathname = `/girder_bench_${run}`;
   const environment = {
     databaseUrl: url.toString(),
