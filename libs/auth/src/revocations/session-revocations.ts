@@ -2,10 +2,8 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { AppConfig } from '@girder/config';
-import { afterCommit } from '@girder/database';
+import { afterCommit, PostgresListener } from '@girder/database';
 import { OutageLog } from '@girder/logging';
-import { Client, type Notification } from 'pg';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The PostgreSQL notification channel a committed revocation is announced on. */
 export const REVOCATION_CHANNEL = 'girder_session_revoked';
@@ -37,13 +35,10 @@ export class SessionRevocations implements OnModuleInit, OnApplicationShutdown {
   /** family → when it was revoked (ms). */
   private readonly revoked = new Map<string, number>();
   private readonly keepMs: number;
-  private readonly databaseUrl: string;
-  private listener?: Client;
+  private readonly listener: PostgresListener;
   private syncedUpTo = 0;
-  private stopped = false;
   private syncTimer?: NodeJS.Timeout;
   private lastCleanup = 0;
-  private readonly stopping = new AbortController();
 
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
@@ -51,21 +46,35 @@ export class SessionRevocations implements OnModuleInit, OnApplicationShutdown {
   ) {
     // An access token lives JWT_ACCESS_TTL; clocks drift a little.
     this.keepMs = (config.get('JWT_ACCESS_TTL') + 60) * 1000;
-    this.databaseUrl = config.get('DATABASE_URL');
+    this.listener = new PostgresListener(
+      {
+        url: config.get('DATABASE_URL'),
+        applicationName: 'girder-revocations',
+        channels: [REVOCATION_CHANNEL],
+      },
+      {
+        notification: (channel, payload) => {
+          if (channel === REVOCATION_CHANNEL && payload)
+            this.remember(payload.split(','), Date.now());
+        },
+        // Anything committed while nothing listened. A failure is the periodic sync's to
+        // report: it fails the same way while PostgreSQL is away.
+        listening: () => void this.load(this.keepMs).catch(() => undefined),
+        lost: () => undefined,
+      },
+    );
   }
 
   async onModuleInit(): Promise<void> {
     await this.load(this.keepMs);
-    void this.listen();
+    this.listener.start();
     this.syncTimer = setInterval(() => void this.sync(), SYNC_INTERVAL_MS);
     this.syncTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    this.stopping.abort();
     clearInterval(this.syncTimer);
-    await this.listener?.end().catch(() => undefined);
+    await this.listener.stop();
   }
 
   /**
@@ -133,43 +142,5 @@ export class SessionRevocations implements OnModuleInit, OnApplicationShutdown {
         WHERE revoked_at < now() - make_interval(secs => $1::double precision / 1000)`,
       [this.keepMs + DAY_MS],
     );
-  }
-
-  /** LISTENs on a dedicated connection, reconnecting (and reloading) after any failure. */
-  private async listen(): Promise<void> {
-    for (let attempt = 0; !this.stopped; attempt += 1) {
-      const client = new Client({
-        connectionString: this.databaseUrl,
-        application_name: 'girder-revocations',
-        keepAlive: true,
-      });
-      try {
-        const closed = new Promise<void>((resolve) => {
-          client.on('error', () => resolve());
-          client.on('end', () => resolve());
-        });
-        client.on('notification', (message: Notification) => {
-          if (message.channel !== REVOCATION_CHANNEL || !message.payload) return;
-          this.remember(message.payload.split(','), Date.now());
-        });
-        await client.connect();
-        await client.query(`LISTEN ${REVOCATION_CHANNEL}`);
-        this.listener = client;
-        attempt = 0;
-        // Anything committed while we were not listening.
-        await this.load(this.keepMs);
-        await closed;
-      } catch {
-        // Reported by the periodic sync, which fails the same way while PostgreSQL is away.
-      } finally {
-        this.listener = undefined;
-        await client.end().catch(() => undefined);
-      }
-      if (!this.stopped) {
-        await sleep(Math.min(100 * 2 ** attempt, 2_000), undefined, {
-          signal: this.stopping.signal,
-        }).catch(() => undefined);
-      }
-    }
   }
 }
