@@ -58,6 +58,9 @@ let postgres: EmbeddedPostgres | undefined; // only when this launcher started i
 let stopping = false;
 
 async function main(): Promise<void> {
+  // Where the output goes may close first (Ctrl-C also stops `npm start | tee log`): a write
+  // failing then must not end this process before it has stopped the apps and PostgreSQL.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   loadDotenv({ quiet: true });
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

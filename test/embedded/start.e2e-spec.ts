@@ -133,6 +133,19 @@ describe('npm start without DATABASE_URL', () => {
     }
   }, 150_000);
 
+  it('stops the apps and PostgreSQL on SIGINT even when its output has gone (npm start | tee, Ctrl-C)', async () => {
+    const { launcher, exited } = await launch();
+    const state = JSON.parse(readFileSync(join(directory, 'instance.json'), 'utf8'));
+    // Ctrl-C stops `tee` too: the launcher's writes from then on fail (EPIPE).
+    launcher.stdout.destroy();
+    launcher.stderr.destroy();
+    launcher.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(JSON.parse(readFileSync(join(directory, 'instance.json'), 'utf8'))).toEqual({
+      port: state.port,
+    });
+  }, 150_000);
+
   it('killed outright (SIGKILL), it leaves no app running: both notice and shut down', async () => {
     const { launcher, port, workerPort, exited } = await launch();
     launcher.kill('SIGKILL');
