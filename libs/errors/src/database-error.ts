@@ -42,7 +42,7 @@ const UNAVAILABLE_ERRNO = new Set([
 
 /** What node-postgres and TypeORM say (without a code) when the connection is gone or never came. */
 const UNAVAILABLE_MESSAGE =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not established|not queryable/i;
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not established/i;
 
 /** The error and the errors it wraps (TypeORM's driverError, `cause`, an AggregateError's list). */
 function* chain(error: unknown, depth = 0): Generator<Record<string, unknown>> {
