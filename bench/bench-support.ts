@@ -152,6 +152,9 @@ export function spawnNode(
 ): ChildProcess {
   const stdio = options.stdio ?? ['ignore', 'ignore', 'inherit'];
   const env = options.env ?? process.env;
+  // BENCH_CPU_PROF_DIR: every server and worker writes a V8 CPU profile there when it exits.
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  if (profileDir) args = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...args];
   const child = options.cpus
     ? spawn('taskset', ['-c', options.cpus, process.execPath, ...args], { cwd: ROOT, env, stdio })
     : spawn(process.execPath, args, { cwd: ROOT, env, stdio });
