@@ -259,6 +259,24 @@ describe('the task outbox: PostgreSQL is the record, the queue the accelerator',
     expectRanOnce(await until(ids, succeeded));
   });
 
+  it('submissions made together share one INSERT and one hand-off, and each task runs once with its own payload', async () => {
+    const payloads = Array.from({ length: 40 }, (_, i) => ({ ms: i % 3 }));
+    const submitted = await Promise.all(
+      payloads.map((payload) => app.get(TasksService).submitAsSystem('test.outbox-count', payload)),
+    );
+    const ids = submitted.map((task) => task.id);
+
+    expect(new Set(ids).size).toBe(40);
+    expect(submitted.map((task) => task.payload)).toEqual(payloads);
+    // One statement, one transaction: every row has the same now().
+    const created: unknown[] = await database.query(
+      `SELECT DISTINCT created_at FROM tasks WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(created).toHaveLength(1);
+    expectRanOnce(await until(ids, succeeded));
+  });
+
   it('a task submitted inside a transaction reaches the queue only after commit, and not at all after a rollback', async () => {
     const tasks = app.get(TasksService);
     const queue = app.get(TaskQueues).get('reports');

@@ -65,7 +65,13 @@ describe('TaskOutbox', () => {
   let registry: jest.Mocked<TaskRegistry>;
   let queues: jest.Mocked<TaskQueues>;
   let vault: jest.Mocked<TaskPayloadVault>;
-  let queue: { add: jest.Mock };
+  let queue: { addBulk: jest.Mock };
+  /** Every job added, across addBulk calls, as `[name, data, opts]`. */
+  const added = () =>
+    queue.addBulk.mock.calls.flatMap(
+      ([jobs]: [Array<{ name: string; data: object; opts: object }>]) =>
+        jobs.map((job) => [job.name, job.data, job.opts] as [string, object, object]),
+    );
   let types: Map<string, RegisteredTaskType>;
   const hooks: Array<() => unknown> = [];
 
@@ -78,7 +84,7 @@ describe('TaskOutbox', () => {
     registry = built.mock(TaskRegistry);
     queues = built.mock(TaskQueues);
     vault = built.mock(TaskPayloadVault);
-    queue = { add: jest.fn().mockResolvedValue({}) };
+    queue = { addBulk: jest.fn().mockResolvedValue([]) };
     queues.get.mockReturnValue(queue as unknown as Queue);
     queues.isConnected.mockResolvedValue(true);
     types = new Map([
@@ -86,8 +92,8 @@ describe('TaskOutbox', () => {
       ['users.import', taskType('users.import', { queue: 'users', secretPayload: true })],
     ]);
     registry.get.mockImplementation((name) => types.get(name));
-    tasks.insert.mockImplementation(
-      async (task) => ({ ...task, status: 'queued', attempts: 0 }) as unknown as Task,
+    tasks.insert.mockImplementation(async (rows) =>
+      rows.map((task) => ({ ...task, status: 'queued', attempts: 0 }) as unknown as Task),
     );
     tasks.markEnqueued.mockResolvedValue();
     vault.remove.mockResolvedValue();
@@ -104,20 +110,22 @@ describe('TaskOutbox', () => {
     it('records the task under this deployment’s prefix and hands it off only after commit', async () => {
       const task = await outbox.submit(types.get('reports.daily')!, { from: '2024-05-01' }, 'u-1');
 
-      expect(tasks.insert).toHaveBeenCalledWith({
-        id: expect.stringMatching(UUID),
-        type: 'reports.daily',
-        queue: 'reports',
-        payload: { from: '2024-05-01' },
-        ownerId: 'u-1',
-        queuePrefix: 'girder',
-      });
-      expect(queue.add).not.toHaveBeenCalled();
+      expect(tasks.insert).toHaveBeenCalledWith([
+        {
+          id: expect.stringMatching(UUID),
+          type: 'reports.daily',
+          queue: 'reports',
+          payload: { from: '2024-05-01' },
+          ownerId: 'u-1',
+          queuePrefix: 'girder',
+        },
+      ]);
+      expect(queue.addBulk).not.toHaveBeenCalled();
       expect(hooks).toHaveLength(1);
 
       await hooks[0]();
 
-      expect(queue.add).toHaveBeenCalledWith(
+      expect(added()).toContainEqual([
         'reports.daily',
         { taskId: task.id, payload: { from: '2024-05-01' } },
         expect.objectContaining({
@@ -126,7 +134,7 @@ describe('TaskOutbox', () => {
           backoff: { type: 'exponential', delay: 2_000 },
           removeOnComplete: true,
         }),
-      );
+      ]);
       // Recorded a moment later, batched with other submissions.
       expect(tasks.markEnqueued).not.toHaveBeenCalled();
       await outbox.onApplicationShutdown();
@@ -134,7 +142,8 @@ describe('TaskOutbox', () => {
     });
 
     it('records the hand-offs of submissions close together in one update', async () => {
-      jest.useFakeTimers();
+      // Submissions are grouped on the next tick (DataLoader): only the marking timer is faked.
+      jest.useFakeTimers({ doNotFake: ['nextTick'] });
       const first = await outbox.submit(types.get('reports.daily')!, { from: 'a' }, null);
       const second = await outbox.submit(types.get('reports.daily')!, { from: 'b' }, null);
       await Promise.all(hooks.map((hook) => hook()));
@@ -156,9 +165,9 @@ describe('TaskOutbox', () => {
         order.push('store');
         return { file: `task-inputs/${id}.json` };
       });
-      tasks.insert.mockImplementation(async (task) => {
+      tasks.insert.mockImplementation(async (rows) => {
         order.push('insert');
-        return { ...task, status: 'queued', attempts: 0 } as unknown as Task;
+        return rows.map((task) => ({ ...task, status: 'queued', attempts: 0 }) as unknown as Task);
       });
 
       const task = await outbox.submit(types.get('users.import')!, { csv: 'secret' }, null);
@@ -166,8 +175,10 @@ describe('TaskOutbox', () => {
 
       expect(order).toEqual(['store', 'insert']);
       expect(vault.store).toHaveBeenCalledWith(task.id, { csv: 'secret' });
-      expect(tasks.insert).toHaveBeenCalledWith(expect.objectContaining({ payload: { rows: 1 } }));
-      const [, data] = queue.add.mock.calls[0] as [string, object];
+      expect(tasks.insert).toHaveBeenCalledWith([
+        expect.objectContaining({ payload: { rows: 1 } }),
+      ]);
+      const [, data] = added()[0];
       expect(data).toEqual({
         taskId: task.id,
         payloadRef: { file: `task-inputs/${task.id}.json` },
@@ -195,6 +206,73 @@ describe('TaskOutbox', () => {
       expect(vault.remove).toHaveBeenCalledWith(vault.store.mock.calls[0][0]);
       expect(hooks).toHaveLength(0);
     });
+
+    it('records submissions made together in one INSERT and hands them off in one addBulk per queue', async () => {
+      const submitted = await Promise.all([
+        outbox.submit(types.get('reports.daily')!, { from: 'a' }, null),
+        outbox.submit(types.get('reports.daily')!, { from: 'b' }, null),
+        outbox.submit(types.get('users.import')!, { csv: 'c' }, null),
+      ]);
+      await Promise.all(hooks.map((hook) => hook()));
+
+      expect(tasks.insert).toHaveBeenCalledTimes(1);
+      expect(tasks.insert.mock.calls[0][0].map((task) => task.id)).toEqual(
+        submitted.map((task) => task.id),
+      );
+      expect(queue.addBulk).toHaveBeenCalledTimes(2);
+      expect(queues.get.mock.calls.map(([name]) => name).sort()).toEqual(['reports', 'users']);
+      expect(
+        added()
+          .map(([, data]) => (data as { taskId: string }).taskId)
+          .sort(),
+      ).toEqual(submitted.map((task) => task.id).sort());
+    });
+
+    it('inside a transaction, records the task at once in the caller’s transaction', async () => {
+      Object.defineProperty(tasks, 'inTransaction', { get: () => true });
+
+      const [first, second] = await Promise.all([
+        outbox.submit(types.get('reports.daily')!, { from: 'a' }, null),
+        outbox.submit(types.get('reports.daily')!, { from: 'b' }, null),
+      ]);
+
+      expect(tasks.insert.mock.calls).toEqual([
+        [[expect.objectContaining({ id: first.id })]],
+        [[expect.objectContaining({ id: second.id })]],
+      ]);
+    });
+
+    it('fails only the submission the database refuses when several are recorded together', async () => {
+      tasks.insert.mockImplementation(async (rows) => {
+        if (rows.some((task) => (task.payload as { from: string }).from === 'bad'))
+          throw new Error('value too long for type character varying(100)');
+        return rows.map((task) => ({ ...task, status: 'queued', attempts: 0 }) as unknown as Task);
+      });
+
+      const [good, bad] = await Promise.allSettled([
+        outbox.submit(types.get('reports.daily')!, { from: 'good' }, null),
+        outbox.submit(types.get('reports.daily')!, { from: 'bad' }, null),
+      ]);
+
+      expect(good.status).toBe('fulfilled');
+      expect(bad).toMatchObject({
+        status: 'rejected',
+        reason: { message: expect.stringMatching(/too long/) },
+      });
+      expect(tasks.insert).toHaveBeenCalledTimes(3); // together, then each alone
+    });
+
+    it('fails all submissions made together, without retrying each, while the database is unreachable', async () => {
+      tasks.insert.mockRejectedValue(new Error('Connection terminated unexpectedly'));
+
+      const outcomes = await Promise.allSettled([
+        outbox.submit(types.get('reports.daily')!, { from: 'a' }, null),
+        outbox.submit(types.get('reports.daily')!, { from: 'b' }, null),
+      ]);
+
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+      expect(tasks.insert).toHaveBeenCalledTimes(1);
+    });
   });
 
   describe('handOff', () => {
@@ -203,16 +281,18 @@ describe('TaskOutbox', () => {
 
       expect(await outbox.handOff([row({ id: 'a' }), secret])).toEqual(['a', 'b']);
 
-      expect(queue.add).toHaveBeenCalledWith(
-        'reports.daily',
-        { taskId: 'a', payload: { from: '2024-05-01' } },
-        expect.objectContaining({ jobId: 'a' }),
-      );
-      expect(queue.add).toHaveBeenCalledWith(
-        'users.import',
-        { taskId: 'b', payloadRef: { file: 'task-inputs/b.json' } },
-        expect.objectContaining({ jobId: 'b' }),
-      );
+      expect(added()).toEqual([
+        [
+          'reports.daily',
+          { taskId: 'a', payload: { from: '2024-05-01' } },
+          expect.objectContaining({ jobId: 'a' }),
+        ],
+        [
+          'users.import',
+          { taskId: 'b', payloadRef: { file: 'task-inputs/b.json' } },
+          expect.objectContaining({ jobId: 'b' }),
+        ],
+      ]);
       expect(tasks.markEnqueued).toHaveBeenCalledWith(['a', 'b']);
     });
 
@@ -225,7 +305,7 @@ describe('TaskOutbox', () => {
       async (_case, status, attempts, attemptsBefore, jobAttempts) => {
         await outbox.handOff([row({ status, attempts })]);
 
-        const [, data, options] = queue.add.mock.calls[0] as [string, object, object];
+        const [, data, options] = added()[0];
         expect(data).toEqual(
           attemptsBefore === undefined
             ? { taskId: row().id, payload: row().payload }
@@ -240,13 +320,13 @@ describe('TaskOutbox', () => {
 
       expect(await outbox.handOff([row()])).toEqual([]);
 
-      expect(queue.add).not.toHaveBeenCalled();
+      expect(queue.addBulk).not.toHaveBeenCalled();
       expect(tasks.markEnqueued).toHaveBeenCalledWith([]);
     });
 
     it('gives up on an add that does not answer in time', async () => {
       jest.useFakeTimers();
-      queue.add.mockReturnValue(new Promise(() => undefined));
+      queue.addBulk.mockReturnValue(new Promise(() => undefined));
 
       const handOff = outbox.handOff([row()]);
       await jest.advanceTimersByTimeAsync(HAND_OFF_TIMEOUT_MS);
@@ -262,7 +342,7 @@ describe('TaskOutbox', () => {
 
     it('skips tasks of a type this process does not know', async () => {
       expect(await outbox.handOff([row({ type: 'gone.type' })])).toEqual([]);
-      expect(queue.add).not.toHaveBeenCalled();
+      expect(queue.addBulk).not.toHaveBeenCalled();
     });
   });
 
@@ -288,11 +368,13 @@ describe('TaskOutbox', () => {
         ownerId: null,
         queuePrefix: 'girder',
       });
-      expect(queue.add).toHaveBeenCalledWith(
-        'reports.daily',
-        expect.objectContaining({ taskId: id }),
-        expect.objectContaining({ jobId: id }),
-      );
+      expect(added()).toEqual([
+        [
+          'reports.daily',
+          expect.objectContaining({ taskId: id }),
+          expect.objectContaining({ jobId: id }),
+        ],
+      ]);
     });
 
     it('only hands off again a run recorded by an earlier attempt', async () => {
@@ -302,7 +384,7 @@ describe('TaskOutbox', () => {
       await outbox.submitScheduled(scheduled, 'repeat:daily:1');
 
       expect(tasks.insertIfAbsent).not.toHaveBeenCalled();
-      expect(queue.add).not.toHaveBeenCalled();
+      expect(queue.addBulk).not.toHaveBeenCalled();
     });
 
     it('derives stable, distinct ids', () => {

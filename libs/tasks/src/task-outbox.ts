@@ -3,12 +3,14 @@ import { AppConfig } from '@girder/config';
 import { afterCommit } from '@girder/database';
 import { OutageLog } from '@girder/logging';
 import type { JobsOptions } from 'bullmq';
+import DataLoader from 'dataloader';
 import { createHash, randomUUID } from 'node:crypto';
+import { groupedWrites } from './grouped-writes';
 import { TaskPayloadVault } from './task-payload-vault';
 import { TaskQueues } from './task-queues.service';
 import { TaskRegistry, type RegisteredTaskType } from './task-registry';
 import type { Task } from './task.entity';
-import { TasksRepository, type OutboxRow } from './tasks.repository';
+import { TasksRepository, type NewTask, type OutboxRow } from './tasks.repository';
 
 /** What a task's BullMQ job carries (its id is the task id). */
 export interface TaskJobData {
@@ -32,6 +34,9 @@ const FIRST_CONNECT_WAIT_MS = 200;
  * which is harmless.
  */
 export const MARK_ENQUEUED_EVERY_MS = 25;
+
+/** The most submissions one INSERT or one addBulk carries. */
+const GROUP_LIMIT = 500;
 
 /** A stable UUID for a scheduled job, so a re-run after a crash finds the same task row. */
 export function taskIdForJob(jobId: string): string {
@@ -73,6 +78,20 @@ export class TaskOutbox implements OnApplicationShutdown {
   private markTimer?: NodeJS.Timeout;
   private marking?: Promise<void>;
   readonly prefix: string;
+  /**
+   * Submissions outside a transaction that arrive together (the same tick) share one INSERT,
+   * and hand-offs one addBulk per queue: one round trip for many tasks instead of one each.
+   */
+  private readonly inserts = groupedWrites((rows: NewTask[]) => this.tasks.insert(rows), {
+    maxGroup: GROUP_LIMIT,
+  });
+  private readonly handOffs = new DataLoader<OutboxRow, boolean>(
+    async (rows) => {
+      const added = new Set(await this.handOff([...rows], { markLater: true }));
+      return rows.map((row) => added.has(row.id));
+    },
+    { cache: false, maxBatchSize: GROUP_LIMIT },
+  );
 
   constructor(
     private readonly tasks: TasksRepository,
@@ -95,21 +114,24 @@ export class TaskOutbox implements OnApplicationShutdown {
   ): Promise<Task> {
     const id = randomUUID();
     const described = await this.keep(id, registered, payload);
+    const row: NewTask = {
+      id,
+      type: registered.options.name,
+      queue: registered.options.queue,
+      payload: described,
+      ownerId,
+      queuePrefix: this.prefix,
+    };
     let task: Task;
     try {
-      task = await this.tasks.insert({
-        id,
-        type: registered.options.name,
-        queue: registered.options.queue,
-        payload: described,
-        ownerId,
-        queuePrefix: this.prefix,
-      });
+      [task] = this.tasks.inTransaction
+        ? await this.tasks.insert([row])
+        : [await this.inserts.load(row)];
     } catch (error) {
       if (keepsPayloadInVault(registered)) await this.vault.remove(id).catch(() => undefined);
       throw error;
     }
-    await afterCommit(() => this.handOff([outboxRow(task)], { markLater: true }));
+    await afterCommit(async () => void (await this.handOffs.load(outboxRow(task))));
     return task;
   }
 
@@ -142,26 +164,30 @@ export class TaskOutbox implements OnApplicationShutdown {
    * sweep.
    */
   async handOff(rows: OutboxRow[], { markLater = false } = {}): Promise<string[]> {
-    const added = await Promise.all(
-      rows.map(async (row) => {
-        if (!this.registry.get(row.type)) {
-          // A deployment without this type: a process that has it hands it off.
-          if (!this.unknownTypes.has(row.type)) {
-            this.unknownTypes.add(row.type);
-            this.logger.warn(`Tasks of type ${row.type} wait: this process does not know it`);
-          }
-          return null;
+    const byQueue = new Map<string, OutboxRow[]>();
+    for (const row of rows) {
+      if (!this.registry.get(row.type)) {
+        // A deployment without this type: a process that has it hands it off.
+        if (!this.unknownTypes.has(row.type)) {
+          this.unknownTypes.add(row.type);
+          this.logger.warn(`Tasks of type ${row.type} wait: this process does not know it`);
         }
-        return this.add(row).then(
-          () => row.id,
+        continue;
+      }
+      byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
+    }
+    const added = await Promise.all(
+      [...byQueue].map(([queue, queued]) =>
+        this.add(queue, queued).then(
+          () => queued.map((row) => row.id),
           (error: Error) => {
-            this.outage.down(`task ${row.id}: ${error.message}`);
-            return null;
+            this.outage.down(`${queued.length} task(s) of the ${queue} queue: ${error.message}`);
+            return [];
           },
-        );
-      }),
+        ),
+      ),
     );
-    const ids = added.filter((id): id is string => id !== null);
+    const ids = added.flat();
     if (ids.length > 0) this.outage.up();
     if (markLater) {
       for (const id of ids) this.toMark.add(id);
@@ -194,12 +220,26 @@ export class TaskOutbox implements OnApplicationShutdown {
     await this.marking;
   }
 
-  /** Adds the task's job, built from its record; fails fast when the queue is unreachable. */
-  private async add(row: OutboxRow): Promise<void> {
-    const registered = this.registry.get(row.type)!;
-    if (!(await this.queues.isConnected(row.queue, FIRST_CONNECT_WAIT_MS))) {
-      throw new Error(`the ${row.queue} queue is not connected`);
+  /**
+   * Adds the tasks' jobs, built from their records, to their queue in one call (BullMQ's
+   * addBulk: one round trip); fails fast when the queue is unreachable.
+   */
+  private async add(queue: string, rows: OutboxRow[]): Promise<void> {
+    if (!(await this.queues.isConnected(queue, FIRST_CONNECT_WAIT_MS))) {
+      throw new Error(`the ${queue} queue is not connected`);
     }
+    const timeout = rejectAfter(HAND_OFF_TIMEOUT_MS, `adding the jobs timed out`);
+    const adding = this.queues.get(queue).addBulk(rows.map((row) => this.job(row)));
+    adding.catch(() => undefined); // it may still settle after the timeout
+    try {
+      await Promise.race([adding, timeout.promise]);
+    } finally {
+      timeout.cancel();
+    }
+  }
+
+  private job(row: OutboxRow): { name: string; data: TaskJobData; opts: JobsOptions } {
+    const registered = this.registry.get(row.type)!;
     const { options } = registered;
     // A running task's attempt did not finish: it runs again as the same attempt.
     const before = row.status === 'running' ? Math.max(0, row.attempts - 1) : row.attempts;
@@ -207,22 +247,18 @@ export class TaskOutbox implements OnApplicationShutdown {
       ? { taskId: row.id, payloadRef: this.vault.reference(row.id) }
       : { taskId: row.id, payload: row.payload };
     if (before > 0) data.attemptsBefore = before;
-    const jobOptions: JobsOptions = {
-      jobId: row.id,
-      attempts: Math.max(1, options.attempts - before),
-      backoff: { type: 'exponential', delay: options.backoffMs },
-      // The tasks table is the durable record; job data (which may hold secrets) goes.
-      removeOnComplete: true,
-      removeOnFail: { age: 3_600 },
+    return {
+      name: options.name,
+      data,
+      opts: {
+        jobId: row.id,
+        attempts: Math.max(1, options.attempts - before),
+        backoff: { type: 'exponential', delay: options.backoffMs },
+        // The tasks table is the durable record; job data (which may hold secrets) goes.
+        removeOnComplete: true,
+        removeOnFail: { age: 3_600 },
+      },
     };
-    const timeout = rejectAfter(HAND_OFF_TIMEOUT_MS, `adding the job timed out`);
-    const adding = this.queues.get(row.queue).add(options.name, data, jobOptions);
-    adding.catch(() => undefined); // it may still settle after the timeout
-    try {
-      await Promise.race([adding, timeout.promise]);
-    } finally {
-      timeout.cancel();
-    }
   }
 
   /** Stores the payload where the job will find it; answers what the task record shows. */

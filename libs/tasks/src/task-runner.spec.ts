@@ -5,6 +5,7 @@ import { TaskOutbox } from './task-outbox';
 import { TaskPayloadVault } from './task-payload-vault';
 import { TaskRegistry, type RegisteredTaskType } from './task-registry';
 import { TaskRunner, type TaskJobData } from './task-runner';
+import { TaskStateWriter } from './task-state-writer';
 import type { TaskContext } from './task-type';
 import { TasksRepository } from './tasks.repository';
 
@@ -67,6 +68,7 @@ describe('TaskRunner.run', () => {
   let runner: TaskRunner;
   let registry: jest.Mocked<TaskRegistry>;
   let tasks: jest.Mocked<TasksRepository>;
+  let state: jest.Mocked<TaskStateWriter>;
   let metrics: jest.Mocked<TaskMetrics>;
   let vault: jest.Mocked<TaskPayloadVault>;
   let outbox: jest.Mocked<TaskOutbox>;
@@ -78,12 +80,13 @@ describe('TaskRunner.run', () => {
     runner = service.sut;
     registry = service.mock(TaskRegistry);
     tasks = service.mock(TasksRepository);
+    state = service.mock(TaskStateWriter);
     metrics = service.mock(TaskMetrics);
     vault = service.mock(TaskPayloadVault);
     outbox = service.mock(TaskOutbox);
     handler = handlerMock();
     registry.get.mockReturnValue(registered(handler));
-    tasks.markRunning.mockResolvedValue(true);
+    state.markRunning.mockResolvedValue(true);
     shutdown = new AbortController();
   });
 
@@ -101,7 +104,7 @@ describe('TaskRunner.run', () => {
         TASK_ID,
         'This worker does not know the task type example.run',
       );
-      expect(tasks.markRunning).not.toHaveBeenCalled();
+      expect(state.markRunning).not.toHaveBeenCalled();
     });
 
     it('rejects a job without a task id as unrecoverable', async () => {
@@ -109,18 +112,18 @@ describe('TaskRunner.run', () => {
 
       await expect(run).rejects.toThrow(UnrecoverableError);
       await expect(run).rejects.toThrow('Job without a task id');
-      expect(tasks.markRunning).not.toHaveBeenCalled();
+      expect(state.markRunning).not.toHaveBeenCalled();
     });
 
     it('skips a cancelled or finished task without calling the handler', async () => {
-      tasks.markRunning.mockResolvedValue(false);
+      state.markRunning.mockResolvedValue(false);
 
       await runner.run(job({ taskId: TASK_ID }, { attemptsMade: 1 }), shutdown.signal);
 
-      expect(tasks.markRunning).toHaveBeenCalledWith(TASK_ID, 2);
+      expect(state.markRunning).toHaveBeenCalledWith(TASK_ID, 2);
       expect(handler.run).not.toHaveBeenCalled();
-      expect(tasks.markSucceeded).not.toHaveBeenCalled();
-      expect(tasks.markFailed).not.toHaveBeenCalled();
+      expect(state.markSucceeded).not.toHaveBeenCalled();
+      expect(state.markFailed).not.toHaveBeenCalled();
       expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'skipped');
       // A cancelled secret-payload task leaves no input file behind.
       expect(vault.remove).toHaveBeenCalledWith(TASK_ID);
@@ -136,14 +139,14 @@ describe('TaskRunner.run', () => {
 
       await runner.run(job({ taskId: TASK_ID, payload: { from: 'x' } }), shutdown.signal);
 
-      expect(tasks.markRunning).toHaveBeenCalledWith(TASK_ID, 1);
+      expect(state.markRunning).toHaveBeenCalledWith(TASK_ID, 1);
       expect(handler.run).toHaveBeenCalledWith(
         { from: 'x' },
         expect.objectContaining({ taskId: TASK_ID, attempt: 1 }),
       );
       expect(handler.file).toHaveBeenCalledWith(result);
-      expect(tasks.markSucceeded).toHaveBeenCalledWith(TASK_ID, result, file);
-      expect(tasks.markFailed).not.toHaveBeenCalled();
+      expect(state.markSucceeded).toHaveBeenCalledWith(TASK_ID, result, file);
+      expect(state.markFailed).not.toHaveBeenCalled();
       expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'succeeded');
       expect(vault.remove).not.toHaveBeenCalled();
     });
@@ -172,8 +175,8 @@ describe('TaskRunner.run', () => {
         ),
       ).rejects.toBe(error);
 
-      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'SMTP refused', false);
-      expect(tasks.markSucceeded).not.toHaveBeenCalled();
+      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'SMTP refused', false);
+      expect(state.markSucceeded).not.toHaveBeenCalled();
       expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'retried');
     });
 
@@ -187,8 +190,8 @@ describe('TaskRunner.run', () => {
         ),
       ).rejects.toThrow('SMTP refused');
 
-      expect(tasks.markRunning).toHaveBeenCalledWith(TASK_ID, 3);
-      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'SMTP refused', true);
+      expect(state.markRunning).toHaveBeenCalledWith(TASK_ID, 3);
+      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'SMTP refused', true);
       expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'failed');
     });
 
@@ -199,7 +202,7 @@ describe('TaskRunner.run', () => {
 
       await expect(runner.run(single, shutdown.signal)).rejects.toThrow('no');
 
-      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'no', true);
+      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'no', true);
     });
 
     it('fails for good on the first attempt when the handler throws UnrecoverableError', async () => {
@@ -209,17 +212,17 @@ describe('TaskRunner.run', () => {
         runner.run(job({ taskId: TASK_ID, payload: {} }, { attempts: 3 }), shutdown.signal),
       ).rejects.toThrow(UnrecoverableError);
 
-      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'bad input', true);
+      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'bad input', true);
     });
 
     it('records a bounded, non-empty error message', async () => {
       handler.run.mockRejectedValueOnce(new Error('x'.repeat(5_000)));
       await expect(runner.run(job({ taskId: TASK_ID }), shutdown.signal)).rejects.toThrow();
-      expect(tasks.markFailed).toHaveBeenLastCalledWith(TASK_ID, 'x'.repeat(1_000), false);
+      expect(state.markFailed).toHaveBeenLastCalledWith(TASK_ID, 'x'.repeat(1_000), false);
 
       handler.run.mockRejectedValueOnce(new Error(''));
       await expect(runner.run(job({ taskId: TASK_ID }), shutdown.signal)).rejects.toThrow();
-      expect(tasks.markFailed).toHaveBeenLastCalledWith(TASK_ID, 'The task failed.', false);
+      expect(state.markFailed).toHaveBeenLastCalledWith(TASK_ID, 'The task failed.', false);
     });
   });
 
@@ -241,8 +244,8 @@ describe('TaskRunner.run', () => {
       await settled;
 
       expect(signal?.aborted).toBe(true);
-      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'Timed out after 5000 ms', false);
-      expect(tasks.markSucceeded).not.toHaveBeenCalled();
+      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'Timed out after 5000 ms', false);
+      expect(state.markSucceeded).not.toHaveBeenCalled();
     });
 
     it('aborts the signal of the handler when the worker shuts down', async () => {
@@ -260,7 +263,7 @@ describe('TaskRunner.run', () => {
       await expect(run).rejects.toThrow('aborted');
       expect(signal?.aborted).toBe(true);
       expect(signal?.reason).toBe('SIGTERM');
-      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'aborted', false);
+      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'aborted', false);
     });
 
     it('clears its timer and stops listening for shutdown once the run ends', async () => {
@@ -302,7 +305,7 @@ describe('TaskRunner.run', () => {
         runner.run(job({ taskId: TASK_ID, payloadRef }, { attemptsMade: 0 }), shutdown.signal),
       ).rejects.toThrow('database busy');
 
-      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'database busy', false);
+      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'database busy', false);
       expect(vault.remove).not.toHaveBeenCalled();
     });
 
@@ -313,7 +316,7 @@ describe('TaskRunner.run', () => {
         runner.run(job({ taskId: TASK_ID, payloadRef }, { attemptsMade: 2 }), shutdown.signal),
       ).rejects.toThrow('database busy');
 
-      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'database busy', true);
+      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'database busy', true);
       expect(vault.remove).toHaveBeenCalledWith(TASK_ID);
     });
 
@@ -325,7 +328,7 @@ describe('TaskRunner.run', () => {
       ).rejects.toThrow(UnrecoverableError);
 
       expect(handler.run).not.toHaveBeenCalled();
-      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, expect.any(String), true);
+      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, expect.any(String), true);
       expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'failed');
     });
   });
@@ -340,7 +343,7 @@ describe('TaskRunner.run', () => {
         expect.objectContaining({ handler }),
         'repeat:signups:1',
       );
-      expect(tasks.markRunning).not.toHaveBeenCalled();
+      expect(state.markRunning).not.toHaveBeenCalled();
       expect(handler.run).not.toHaveBeenCalled();
     });
   });
@@ -356,8 +359,8 @@ describe('TaskRunner.run', () => {
         ),
       ).rejects.toThrow('no');
 
-      expect(tasks.markRunning).toHaveBeenCalledWith(TASK_ID, 3);
-      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'no', true);
+      expect(state.markRunning).toHaveBeenCalledWith(TASK_ID, 3);
+      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'no', true);
     });
   });
 
@@ -369,12 +372,12 @@ describe('TaskRunner.run', () => {
         runner.run(job({ taskId: TASK_ID }, { attemptsMade: 2, attempts: 3 }), shutdown.signal),
       ).rejects.toThrow('query failed');
 
-      expect(tasks.markFailed).not.toHaveBeenCalled();
+      expect(state.markFailed).not.toHaveBeenCalled();
       expect(metrics.countRun).not.toHaveBeenCalled();
     });
 
     it('lets the error of a claim that could not be written reach the worker', async () => {
-      tasks.markRunning.mockRejectedValue(refused());
+      state.markRunning.mockRejectedValue(refused());
 
       await expect(runner.run(job({ taskId: TASK_ID }), shutdown.signal)).rejects.toThrow(
         'ECONNREFUSED',
@@ -385,20 +388,20 @@ describe('TaskRunner.run', () => {
     it('records a finished task’s outcome once it is back, retrying with backoff', async () => {
       jest.useFakeTimers();
       handler.run.mockResolvedValue({ ok: true });
-      tasks.markSucceeded
+      state.markSucceeded
         .mockRejectedValueOnce(refused())
         .mockRejectedValueOnce(new Error('Connection terminated unexpectedly'))
         .mockResolvedValueOnce();
 
       const run = runner.run(job({ taskId: TASK_ID }), shutdown.signal);
       await jest.advanceTimersByTimeAsync(250);
-      expect(tasks.markSucceeded).toHaveBeenCalledTimes(2);
+      expect(state.markSucceeded).toHaveBeenCalledTimes(2);
       expect(runner.runningTaskIds()).toEqual([TASK_ID]);
       await jest.advanceTimersByTimeAsync(500);
       await run;
 
-      expect(tasks.markSucceeded).toHaveBeenCalledTimes(3);
-      expect(tasks.markFailed).not.toHaveBeenCalled();
+      expect(state.markSucceeded).toHaveBeenCalledTimes(3);
+      expect(state.markFailed).not.toHaveBeenCalled();
       expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'succeeded');
       expect(runner.runningTaskIds()).toEqual([]);
     });
@@ -406,20 +409,20 @@ describe('TaskRunner.run', () => {
     it('retries recording a failure the same way', async () => {
       jest.useFakeTimers();
       handler.run.mockRejectedValue(new Error('SMTP refused'));
-      tasks.markFailed.mockRejectedValueOnce(refused()).mockResolvedValueOnce();
+      state.markFailed.mockRejectedValueOnce(refused()).mockResolvedValueOnce();
 
       const run = runner.run(job({ taskId: TASK_ID }), shutdown.signal);
       const settled = expect(run).rejects.toThrow('SMTP refused');
       await jest.advanceTimersByTimeAsync(250);
       await settled;
 
-      expect(tasks.markFailed).toHaveBeenCalledTimes(2);
-      expect(tasks.markFailed).toHaveBeenLastCalledWith(TASK_ID, 'SMTP refused', false);
+      expect(state.markFailed).toHaveBeenCalledTimes(2);
+      expect(state.markFailed).toHaveBeenLastCalledWith(TASK_ID, 'SMTP refused', false);
     });
 
     it('stops waiting at shutdown: the job runs again later', async () => {
       handler.run.mockResolvedValue({});
-      tasks.markSucceeded.mockRejectedValue(refused());
+      state.markSucceeded.mockRejectedValue(refused());
 
       const run = runner.run(job({ taskId: TASK_ID }), shutdown.signal);
       const settled = expect(run).rejects.toThrow('ECONNREFUSED');
@@ -427,18 +430,18 @@ describe('TaskRunner.run', () => {
       shutdown.abort('SIGTERM');
       await settled;
 
-      expect(tasks.markFailed).not.toHaveBeenCalled();
+      expect(state.markFailed).not.toHaveBeenCalled();
     });
 
     it('does not retry an outcome that failed for another reason', async () => {
       handler.run.mockResolvedValue({});
-      tasks.markSucceeded.mockRejectedValue(new Error('value too long'));
+      state.markSucceeded.mockRejectedValue(new Error('value too long'));
 
       await expect(runner.run(job({ taskId: TASK_ID }), shutdown.signal)).rejects.toThrow(
         'value too long',
       );
-      expect(tasks.markSucceeded).toHaveBeenCalledTimes(1);
-      expect(tasks.markFailed).toHaveBeenCalledWith(TASK_ID, 'value too long', false);
+      expect(state.markSucceeded).toHaveBeenCalledTimes(1);
+      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'value too long', false);
     });
   });
 });

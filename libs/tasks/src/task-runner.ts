@@ -7,6 +7,7 @@ import { TaskMetrics } from './task-metrics';
 import { TaskOutbox, type TaskJobData } from './task-outbox';
 import { TaskPayloadVault } from './task-payload-vault';
 import { TaskRegistry } from './task-registry';
+import { TaskStateWriter } from './task-state-writer';
 import type { TaskContext } from './task-type';
 import { TasksRepository } from './tasks.repository';
 
@@ -46,6 +47,7 @@ export class TaskRunner {
     private readonly metrics: TaskMetrics,
     private readonly vault: TaskPayloadVault,
     private readonly outbox: TaskOutbox,
+    private readonly state: TaskStateWriter,
   ) {}
 
   /** The tasks this process is running now (TaskWorkers' heartbeat keeps their rows fresh). */
@@ -74,7 +76,7 @@ export class TaskRunner {
 
     const attempt = (job.data.attemptsBefore ?? 0) + job.attemptsMade + 1;
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (!(await this.tasks.markRunning(taskId, attempt))) {
+    if (!(await this.state.markRunning(taskId, attempt))) {
       this.logger.log(`Task ${taskId} is cancelled or already finished: skipped`);
       this.metrics.countRun(options.queue, options.name, 'skipped');
       await this.vault.remove(taskId);
@@ -102,7 +104,7 @@ export class TaskRunner {
         payload = await this.vault.load(job.data.payloadRef);
       } catch {
         const message = 'The task input is no longer available (STORAGE_DIR shared and kept?)';
-        await this.record(() => this.tasks.markFailed(taskId, message, true), shutdown);
+        await this.record(() => this.state.markFailed(taskId, message, true), shutdown);
         this.metrics.countRun(options.queue, options.name, 'failed');
         throw new UnrecoverableError(message);
       }
@@ -134,7 +136,7 @@ export class TaskRunner {
       const result = await Promise.race([handler.run(payload, context), timeout]);
       clearTimeout(timer);
       await this.record(
-        () => this.tasks.markSucceeded(taskId, result, handler.file?.(result)),
+        () => this.state.markSucceeded(taskId, result, handler.file?.(result)),
         shutdown,
       );
       if (job.data.payloadRef) await this.vault.remove(taskId);
@@ -143,7 +145,7 @@ export class TaskRunner {
       // The attempt failed only because PostgreSQL is unreachable: not the task's failure.
       if (isDatabaseUnreachable(error)) throw error;
       const final = error instanceof UnrecoverableError || lastAttempt;
-      await this.record(() => this.tasks.markFailed(taskId, describeError(error), final), shutdown);
+      await this.record(() => this.state.markFailed(taskId, describeError(error), final), shutdown);
       if (final && job.data.payloadRef) await this.vault.remove(taskId);
       this.metrics.countRun(options.queue, options.name, final ? 'failed' : 'retried');
       this.logger.warn(

@@ -16,6 +16,7 @@ import { QUEUE_TOKEN_PROVIDERS, TaskQueues } from './task-queues.service';
 import { TaskRegistry } from './task-registry';
 import { TaskRunner } from './task-runner';
 import { TaskSchedules } from './task-schedules';
+import { TaskStateWriter } from './task-state-writer';
 import { TaskStorage } from './task-storage';
 import { TaskWaiter } from './task-waiter';
 import { TaskWorkers } from './task-workers.processor';
@@ -80,7 +81,14 @@ export class TasksModule {
       module: TasksModule,
       global: true,
       imports: [DiscoveryModule, DatabaseModule.forFeature([Task])],
-      providers: [...shared, TaskRunner, TaskWorkers, TaskSchedules, TaskOutboxSweeper],
+      providers: [
+        ...shared,
+        TaskRunner,
+        TaskStateWriter,
+        TaskWorkers,
+        TaskSchedules,
+        TaskOutboxSweeper,
+      ],
       exports: [
         TaskRegistry,
         TaskQueues,

@@ -30,9 +30,22 @@ export class TasksRepository extends TransactionalRepository<Task> {
     super(txHost, Task);
   }
 
-  async insert(task: NewTask): Promise<Task> {
-    const result = await this.repository.insert(task as QueryDeepPartialEntity<Task>);
-    return (await this.findById(result.identifiers[0].id as string))!;
+  /**
+   * One INSERT for all of them (one commit outside a transaction), then one read of them as
+   * stored; answers them in the order given.
+   */
+  async insert(tasks: NewTask[]): Promise<Task[]> {
+    const result = await this.repository.insert(tasks as QueryDeepPartialEntity<Task>[]);
+    const ids = result.identifiers.map((identifier) => identifier.id as string);
+    const stored = new Map(
+      (await this.repository.findBy({ id: In(ids) })).map((task) => [task.id, task]),
+    );
+    return ids.map((id) => stored.get(id)!);
+  }
+
+  /** Whether queries now run in a caller's transaction (see `@Transactional()`). */
+  get inTransaction(): boolean {
+    return this.txHost.isTransactionActive();
   }
 
   /** For tasks whose id is derived from their job (schedules): a second insert is a no-op. */
@@ -170,46 +183,73 @@ export class TasksRepository extends TransactionalRepository<Task> {
   }
 
   /** Claims the task for a run; false when it was cancelled or already finished (a stalled re-run). */
-  async markRunning(id: string, attempt: number): Promise<boolean> {
-    const result = await this.repository
-      .createQueryBuilder()
-      .update()
-      .set({
-        status: 'running',
-        attempts: attempt,
-        startedAt: () => 'coalesce(started_at, now())',
-        // A job is running, so it reached its queue (whoever handed it off).
-        enqueuedAt: () => 'coalesce(enqueued_at, now())',
-      })
-      .where({ id, status: In(['queued', 'running']) })
-      .execute();
-    return (result.affected ?? 0) > 0;
+  // The grouped writes below join a JSON recordset to the table; `t.id = ANY($2)` as well lets
+  // the planner use the primary key (on the join alone it scans the whole table).
+
+  /**
+   * Claims these tasks for a run (queued or running → running, as the given attempt), all in
+   * one statement; answers the ids claimed. A cancelled or finished task is not claimed.
+   */
+  async markRunning(runs: ReadonlyArray<{ id: string; attempt: number }>): Promise<Set<string>> {
+    const [rows]: [Array<{ id: string }>, number] = await this.manager.query(
+      `UPDATE tasks t
+          SET status = 'running', attempts = v.attempt, updated_at = now(),
+              started_at = coalesce(t.started_at, now()),
+              -- A job is running, so it reached its queue (whoever handed it off).
+              enqueued_at = coalesce(t.enqueued_at, now())
+         FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, attempt int)
+        WHERE t.id = v.id AND t.id = ANY($2::uuid[]) AND t.status IN ('queued', 'running')
+        RETURNING t.id`,
+      [JSON.stringify(runs), runs.map((run) => run.id)],
+    );
+    return new Set(rows.map((row) => row.id));
   }
 
+  /** Records these running tasks as succeeded, all in one statement. */
   async markSucceeded(
-    id: string,
-    result: object,
-    file?: { path: string; contentType: string },
+    outcomes: ReadonlyArray<{
+      id: string;
+      result: object;
+      file?: { path: string; contentType: string };
+    }>,
   ): Promise<void> {
-    await this.repository.update(
-      { id, status: 'running' },
-      {
-        status: 'succeeded',
-        progress: 100,
-        result: result,
-        error: null,
-        filePath: file?.path ?? null,
-        fileContentType: file?.contentType ?? null,
-        finishedAt: () => 'now()',
-      },
+    await this.manager.query(
+      `UPDATE tasks t
+          SET status = 'succeeded', progress = 100, result = v.result, error = NULL,
+              file_path = v.file_path, file_content_type = v.file_content_type,
+              finished_at = now(), updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb)
+           AS v(id uuid, result jsonb, file_path text, file_content_type text)
+        WHERE t.id = v.id AND t.id = ANY($2::uuid[]) AND t.status = 'running'`,
+      [
+        JSON.stringify(
+          outcomes.map(({ id, result, file }) => ({
+            id,
+            result: result ?? null,
+            file_path: file?.path ?? null,
+            file_content_type: file?.contentType ?? null,
+          })),
+        ),
+        outcomes.map((outcome) => outcome.id),
+      ],
     );
   }
 
-  /** A failed run: `final` ends the task; otherwise it waits (queued) for its next attempt. */
-  async markFailed(id: string, error: string, final: boolean): Promise<void> {
-    await this.repository.update(
-      { id, status: 'running' },
-      final ? { status: 'failed', error, finishedAt: () => 'now()' } : { status: 'queued', error },
+  /**
+   * Records failed runs of these running tasks, all in one statement: `final` ends a task;
+   * otherwise it waits (queued) for its next attempt.
+   */
+  async markFailed(
+    outcomes: ReadonlyArray<{ id: string; error: string; final: boolean }>,
+  ): Promise<void> {
+    await this.manager.query(
+      `UPDATE tasks t
+          SET status = CASE WHEN v.final THEN 'failed' ELSE 'queued' END, error = v.error,
+              finished_at = CASE WHEN v.final THEN now() ELSE t.finished_at END,
+              updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, error text, final boolean)
+        WHERE t.id = v.id AND t.id = ANY($2::uuid[]) AND t.status = 'running'`,
+      [JSON.stringify(outcomes), outcomes.map((outcome) => outcome.id)],
     );
   }
 
