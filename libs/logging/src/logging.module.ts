@@ -119,6 +119,9 @@ export class LoggingModule {
           useFactory: (config: AppConfig) => ({
             pinoHttp: pinoHttpParams(config, service),
             forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+            // Probes are never logged (see QUIET_PATHS) and need no request context (no user):
+            // they skip the request logger altogether, a measurable share of their time.
+            exclude: [{ path: 'health/{*rest}', method: RequestMethod.GET }],
             // Fields added with PinoLogger.assign (the user id) also reach the request's summary line.
             assignResponse: true,
           }),
