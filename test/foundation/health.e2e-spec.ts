@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import { ApiClient } from '../support/api-client';
 import { e2eRedisUrl } from '../support/redis-mode';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createApiApp, withEnv } from '../support/test-app';
@@ -21,6 +22,16 @@ describe('health (API)', () => {
     const response = await request(app.getHttpServer()).get('/health/live').expect(200);
     expect(response.body).toEqual({ status: 'ok' });
     await request(app.getHttpServer()).get('/api/v1/health/live').expect(404);
+  });
+
+  it('the probes answer a signed-in caller too (they skip the request logger, which tags users)', async () => {
+    const { accessToken } = await new ApiClient(app).register();
+    for (const probe of ['/health/live', '/health/ready']) {
+      await request(app.getHttpServer())
+        .get(probe)
+        .set('Authorization', `Bearer ${accessToken}`)
+        .expect(200);
+    }
   });
 
   it('GET /health/ready reports PostgreSQL (and Redis, when configured) up', async () => {

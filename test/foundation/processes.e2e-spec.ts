@@ -99,6 +99,36 @@ describe('app processes', () => {
       expect(api.text).not.toContain(secret); // …without secrets
   });
 
+  it('the request log line of a signed-in request names its user', async () => {
+    const port = await freePort();
+    const api = start('api', { PORT: String(port) });
+    const base = `http://127.0.0.1:${port}`;
+    await api.waitFor(`${base}/health/live`);
+    const registered = await fetch(`${base}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        email: `log-user-${Date.now()}@example.com`,
+        password: 'correct-horse-battery',
+        name: 'Log User',
+      }),
+    });
+    const session = (await registered.json()) as { accessToken: string; user: { id: string } };
+    const me = await fetch(`${base}/api/v1/users/me`, {
+      headers: { Authorization: `Bearer ${session.accessToken}`, 'X-Request-ID': 'log-user-1' },
+    });
+    expect(me.status).toBe(200);
+    api.kill('SIGTERM');
+    await api.exited;
+
+    const summary = api.text
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.requestId === 'log-user-1' && line.res !== undefined);
+    expect(summary).toMatchObject({ userId: session.user.id, res: { statusCode: 200 } });
+  });
+
   it('writes the log asynchronously yet loses no line on exit; probes are not logged', async () => {
     const port = await freePort();
     const api = start('api', { PORT: String(port) });

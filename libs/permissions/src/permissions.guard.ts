@@ -49,7 +49,9 @@ export class PermissionsGuard implements CanActivate {
       authenticationError = error instanceof Error ? error : new Error(String(error));
     }
     request.user = user;
-    if (user) this.requestLogger.assign({ userId: user.id });
+    // Probes skip the request logger (LoggingModule): no request log to tag (`req.log`), and
+    // PinoLogger.assign would throw outside one.
+    if (user && 'log' in request) this.requestLogger.assign({ userId: user.id });
 
     for (const permissionClass of classes) {
       if (await this.checker.allows([permissionClass], user, request)) continue;
