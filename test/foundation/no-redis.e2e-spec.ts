@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { ApiClient } from '../support/api-client';
 import { AppProcess, freePort } from '../support/app-process';
 import { sample } from '../support/prometheus';
 import { e2eRedisUrl } from '../support/redis-mode';
@@ -35,17 +36,7 @@ describe('PostgreSQL-only mode opens no Redis connection', () => {
       expect(ready.details).toHaveProperty('database');
       expect(ready.details).not.toHaveProperty('redis');
       // Traffic through the cache, the rate limiter and an invalidation.
-      const register = await fetch(`http://127.0.0.1:${port}/api/v1/auth/register`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-          email: `no-redis-${Date.now()}@e2e.test`,
-          password: 'correct-horse-battery',
-          name: 'No Redis',
-        }),
-      });
-      expect(register.status).toBe(201);
-      const { accessToken } = (await register.json()) as { accessToken: string };
+      const { accessToken } = await new ApiClient(`http://127.0.0.1:${port}`).register();
       const headers = { Authorization: `Bearer ${accessToken}` };
       const me = () => fetch(`http://127.0.0.1:${port}/api/v1/users/me`, { headers });
       expect((await me()).headers.get('x-cache')).toBe('MISS');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ApiClient } from '../support/api-client';
 import { AppProcess, freePort } from '../support/app-process';
 import { e2eRedisUrl } from '../support/redis-mode';
 
@@ -104,16 +105,7 @@ describe('app processes', () => {
     const api = start('api', { PORT: String(port) });
     const base = `http://127.0.0.1:${port}`;
     await api.waitFor(`${base}/health/live`);
-    const registered = await fetch(`${base}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        email: `log-user-${Date.now()}@example.com`,
-        password: 'correct-horse-battery',
-        name: 'Log User',
-      }),
-    });
-    const session = (await registered.json()) as { accessToken: string; user: { id: string } };
+    const session = await new ApiClient(base).register();
     const me = await fetch(`${base}/api/v1/users/me`, {
       headers: { Authorization: `Bearer ${session.accessToken}`, 'X-Request-ID': 'log-user-1' },
     });

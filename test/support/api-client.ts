@@ -33,10 +33,11 @@ export function uniqueEmail(tag = 'user'): string {
 export class ApiClient {
   readonly bodies: string[] = [];
 
-  constructor(private readonly app: INestApplication) {}
+  /** An app of this process, or the base URL of an API process (`http://127.0.0.1:PORT`). */
+  constructor(private readonly target: INestApplication | string) {}
 
   http() {
-    return request(this.app.getHttpServer());
+    return request(typeof this.target === 'string' ? this.target : this.target.getHttpServer());
   }
 
   record<T extends { text: string }>(response: T): T {

@@ -23,4 +23,9 @@ export abstract class TransactionalRepository<Entity extends ObjectLiteral> {
   protected get manager(): EntityManager {
     return this.txHost.tx;
   }
+
+  /** Whether queries now run in a caller's transaction (see `@Transactional()`). */
+  get inTransaction(): boolean {
+    return this.txHost.isTransactionActive();
+  }
 }

@@ -82,9 +82,10 @@ export class TaskOutbox implements OnApplicationShutdown {
    * Submissions outside a transaction that arrive together (the same tick) share one INSERT,
    * and hand-offs one addBulk per queue: one round trip for many tasks instead of one each.
    */
-  private readonly inserts = groupedWrites((rows: NewTask[]) => this.tasks.insert(rows), {
-    maxGroup: GROUP_LIMIT,
-  });
+  private readonly inserts = groupedWrites(
+    (rows: NewTask[]) => this.tasks.insert(rows),
+    GROUP_LIMIT,
+  );
   private readonly handOffs = new DataLoader<OutboxRow, boolean>(
     async (rows) => {
       const added = new Set(await this.handOff([...rows], { markLater: true }));
@@ -174,7 +175,9 @@ export class TaskOutbox implements OnApplicationShutdown {
         }
         continue;
       }
-      byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
+      const queued = byQueue.get(row.queue);
+      if (queued) queued.push(row);
+      else byQueue.set(row.queue, [row]);
     }
     const added = await Promise.all(
       [...byQueue].map(([queue, queued]) =>

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { groupedWrites } from './grouped-writes';
-import { TasksRepository } from './tasks.repository';
+import {
+  TasksRepository,
+  type TaskFailure,
+  type TaskRun,
+  type TaskSuccess,
+} from './tasks.repository';
 
 /** The most runs one statement records. */
 const GROUP_LIMIT = 200;
@@ -13,27 +18,18 @@ const GROUP_LIMIT = 200;
  */
 @Injectable()
 export class TaskStateWriter {
-  private readonly claims = groupedWrites(
-    async (runs: Array<{ id: string; attempt: number }>) => {
-      const claimed = await this.tasks.markRunning(runs);
-      return runs.map((run) => claimed.has(run.id));
-    },
-    { maxGroup: GROUP_LIMIT },
-  );
-  private readonly successes = groupedWrites(
-    async (outcomes: Parameters<TasksRepository['markSucceeded']>[0][number][]) => {
-      await this.tasks.markSucceeded(outcomes);
-      return outcomes.map(() => undefined);
-    },
-    { maxGroup: GROUP_LIMIT },
-  );
-  private readonly failures = groupedWrites(
-    async (outcomes: Array<{ id: string; error: string; final: boolean }>) => {
-      await this.tasks.markFailed(outcomes);
-      return outcomes.map(() => undefined);
-    },
-    { maxGroup: GROUP_LIMIT },
-  );
+  private readonly claims = groupedWrites(async (runs: TaskRun[]) => {
+    const claimed = await this.tasks.markRunning(runs);
+    return runs.map((run) => claimed.has(run.id));
+  }, GROUP_LIMIT);
+  private readonly successes = groupedWrites(async (outcomes: TaskSuccess[]) => {
+    await this.tasks.markSucceeded(outcomes);
+    return outcomes.map(() => undefined);
+  }, GROUP_LIMIT);
+  private readonly failures = groupedWrites(async (outcomes: TaskFailure[]) => {
+    await this.tasks.markFailed(outcomes);
+    return outcomes.map(() => undefined);
+  }, GROUP_LIMIT);
 
   constructor(private readonly tasks: TasksRepository) {}
 

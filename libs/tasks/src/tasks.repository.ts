@@ -22,6 +22,25 @@ export interface OutboxRow {
   payload: Record<string, unknown>;
 }
 
+/** A run to claim: the task, and the attempt it runs as. */
+export interface TaskRun {
+  id: string;
+  attempt: number;
+}
+
+export interface TaskSuccess {
+  id: string;
+  result: object;
+  file?: { path: string; contentType: string };
+}
+
+/** `final` ends the task; otherwise it waits (queued) for its next attempt. */
+export interface TaskFailure {
+  id: string;
+  error: string;
+  final: boolean;
+}
+
 const OUTBOX_COLUMNS = 'id, type, queue, status, attempts, payload';
 
 @Injectable()
@@ -41,11 +60,6 @@ export class TasksRepository extends TransactionalRepository<Task> {
       (await this.repository.findBy({ id: In(ids) })).map((task) => [task.id, task]),
     );
     return ids.map((id) => stored.get(id)!);
-  }
-
-  /** Whether queries now run in a caller's transaction (see `@Transactional()`). */
-  get inTransaction(): boolean {
-    return this.txHost.isTransactionActive();
   }
 
   /** For tasks whose id is derived from their job (schedules): a second insert is a no-op. */
@@ -190,7 +204,7 @@ export class TasksRepository extends TransactionalRepository<Task> {
    * Claims these tasks for a run (queued or running → running, as the given attempt), all in
    * one statement; answers the ids claimed. A cancelled or finished task is not claimed.
    */
-  async markRunning(runs: ReadonlyArray<{ id: string; attempt: number }>): Promise<Set<string>> {
+  async markRunning(runs: readonly TaskRun[]): Promise<Set<string>> {
     const [rows]: [Array<{ id: string }>, number] = await this.manager.query(
       `UPDATE tasks t
           SET status = 'running', attempts = v.attempt, updated_at = now(),
@@ -206,13 +220,7 @@ export class TasksRepository extends TransactionalRepository<Task> {
   }
 
   /** Records these running tasks as succeeded, all in one statement. */
-  async markSucceeded(
-    outcomes: ReadonlyArray<{
-      id: string;
-      result: object;
-      file?: { path: string; contentType: string };
-    }>,
-  ): Promise<void> {
+  async markSucceeded(outcomes: readonly TaskSuccess[]): Promise<void> {
     await this.manager.query(
       `UPDATE tasks t
           SET status = 'succeeded', progress = 100, result = v.result, error = NULL,
@@ -239,9 +247,7 @@ export class TasksRepository extends TransactionalRepository<Task> {
    * Records failed runs of these running tasks, all in one statement: `final` ends a task;
    * otherwise it waits (queued) for its next attempt.
    */
-  async markFailed(
-    outcomes: ReadonlyArray<{ id: string; error: string; final: boolean }>,
-  ): Promise<void> {
+  async markFailed(outcomes: readonly TaskFailure[]): Promise<void> {
     await this.manager.query(
       `UPDATE tasks t
           SET status = CASE WHEN v.final THEN 'failed' ELSE 'queued' END, error = v.error,
