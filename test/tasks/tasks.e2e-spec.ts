@@ -352,6 +352,26 @@ describe('tasks (/api/v1/tasks) with a real worker', () => {
         409,
       );
     });
+
+    it('runs that end together, whose states share one statement, each get their own outcome', async () => {
+      // Two at a time (the worker's concurrency): 0 and 2 succeed together, then 1 and 3 fail together.
+      const ids: string[] = [];
+      for (const n of [0, 2, 1, 3]) {
+        const submitted = await submit('test.together', { n, together: 2 }, member.accessToken);
+        expect(submitted.status).toBe(202);
+        ids.push((submitted.body as TaskBody).id);
+      }
+      const done = await Promise.all(ids.map((id) => waitFor(id, member.accessToken)));
+
+      expect(
+        done.map(({ status, attempts, result, error }) => ({ status, attempts, result, error })),
+      ).toEqual([
+        { status: 'succeeded', attempts: 1, result: { n: 0 }, error: null },
+        { status: 'succeeded', attempts: 1, result: { n: 2 }, error: null },
+        { status: 'failed', attempts: 1, result: null, error: 'Failure of task 1' },
+        { status: 'failed', attempts: 1, result: null, error: 'Failure of task 3' },
+      ]);
+    });
   });
 
   describe('email.welcome after registration', () => {

@@ -63,5 +63,46 @@ export class OwnQueueTask extends TaskHandler<NoPayload, { queue: string }> {
   }
 }
 
-@Module({ providers: [SlowTask, AlwaysFailsTask, OwnQueueTask] })
+export class TogetherPayload {
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  n!: number;
+
+  /** How many runs wait for each other before all of them end at once. */
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  together!: number;
+}
+
+/** Runs waiting here; the last of a group releases them all in the same tick. */
+const waitingTogether: Array<() => void> = [];
+
+/**
+ * Ends in the same tick as the runs it waits for (so the worker records their outcomes in
+ * one statement): even `n` succeeds with `{ n }`, odd `n` fails for good with its own error.
+ */
+@Injectable()
+@TaskType({
+  name: 'test.together',
+  queue: 'reports',
+  payload: TogetherPayload,
+  permission: IsAuthenticated,
+  attempts: 1,
+})
+export class TogetherTask extends TaskHandler<TogetherPayload, { n: number }> {
+  async run(payload: TogetherPayload): Promise<{ n: number }> {
+    await new Promise<void>((resolve) => {
+      waitingTogether.push(resolve);
+      if (waitingTogether.length >= payload.together) {
+        for (const release of waitingTogether.splice(0)) release();
+      }
+    });
+    if (payload.n % 2 === 1) throw new Error(`Failure of task ${payload.n}`);
+    return { n: payload.n };
+  }
+}
+
+@Module({ providers: [SlowTask, AlwaysFailsTask, OwnQueueTask, TogetherTask] })
 export class TestTaskTypesModule {}
