@@ -8,29 +8,17 @@ import { AuthService } from './auth.service';
 import { SessionRevocations } from './revocations/session-revocations';
 import type { Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
-
-/** How each @Transactional() method call ended; the outermost is the one that commits. */
-const mockTransactions: Array<{ method: string | symbol; outcome: 'committed' | 'rolled back' }> =
-  [];
+import {
+  transactionOutcomes,
+  type RecordingModule,
+} from '../../../test/unit/recording-transactional';
 
 // No database: @Transactional() runs the method as it is and records whether it returned
 // (would commit) or threw (would roll back).
 jest.mock('@girder/database', () => ({
   ...jest.requireActual<object>('@girder/database'),
-  Transactional:
-    () => (_target: object, method: string | symbol, descriptor: PropertyDescriptor) => {
-      const original = descriptor.value as (...args: unknown[]) => Promise<unknown>;
-      descriptor.value = async function (this: unknown, ...args: unknown[]) {
-        try {
-          const result = await original.apply(this, args);
-          mockTransactions.push({ method, outcome: 'committed' });
-          return result;
-        } catch (error) {
-          mockTransactions.push({ method, outcome: 'rolled back' });
-          throw error;
-        }
-      };
-    },
+  Transactional: jest.requireActual<RecordingModule>('../../../test/unit/recording-transactional')
+    .RecordingTransactional,
 }));
 
 const NOW = Date.parse('2024-05-01T10:00:00.000Z');
@@ -77,7 +65,7 @@ describe('AuthService', () => {
   let accessTokens: jest.Mocked<AccessTokenService>;
 
   beforeEach(async () => {
-    mockTransactions.length = 0;
+    transactionOutcomes.length = 0;
     jest.spyOn(Date, 'now').mockReturnValue(NOW);
     const config = {
       get: (key: string) => (key === 'JWT_REFRESH_TTL' ? REFRESH_TTL_S : undefined),
@@ -152,7 +140,7 @@ describe('AuthService', () => {
 
       await problemOf(refresh());
 
-      expect(mockTransactions).toEqual([
+      expect(transactionOutcomes).toEqual([
         { method: 'revokeAllSessionsOf', outcome: 'committed' },
         { method: 'rotate', outcome: 'committed' },
       ]);

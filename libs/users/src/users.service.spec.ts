@@ -8,12 +8,14 @@ import { USER_ACCESS_REVOKED, UserAccessRevoked } from './user.events';
 import type { User } from './user.entity';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
+import type { RecordingModule } from '../../../test/unit/recording-transactional';
 
 // No database: @Transactional() runs the method as it is, and afterCommit() only records its
 // hook, so a test can tell what happens now from what waits for the commit.
 jest.mock('@girder/database', () => ({
   ...jest.requireActual<object>('@girder/database'),
-  Transactional: () => () => undefined,
+  Transactional: jest.requireActual<RecordingModule>('../../../test/unit/recording-transactional')
+    .RecordingTransactional,
   afterCommit: jest.fn(),
 }));
 

@@ -2,31 +2,22 @@ import type { CurrentUser } from '@girder/permissions';
 import { TasksService } from '@girder/tasks';
 import { UsersService, type UserDto } from '@girder/users';
 import { newTestService, problemOf } from '../../../../test/unit/new-test-service';
+import {
+  transactionOutcomes,
+  type RecordingModule,
+} from '../../../../test/unit/recording-transactional';
 import { AuthService } from '../auth.service';
 import { SessionRevocations } from '../revocations/session-revocations';
 import { SessionsRepository } from '../sessions.repository';
 import { AccountTokensRepository } from './account-tokens.repository';
 import { AccountService } from './account.service';
 
-const mockTransactions: Array<'committed' | 'rolled back'> = [];
-
 // No database: @Transactional() runs the method and records whether it would commit.
 jest.mock('@girder/database', () => ({
   ...jest.requireActual<object>('@girder/database'),
-  Transactional:
-    () => (_target: object, _method: string | symbol, descriptor: PropertyDescriptor) => {
-      const original = descriptor.value as (...args: unknown[]) => Promise<unknown>;
-      descriptor.value = async function (this: unknown, ...args: unknown[]) {
-        try {
-          const result = await original.apply(this, args);
-          mockTransactions.push('committed');
-          return result;
-        } catch (error) {
-          mockTransactions.push('rolled back');
-          throw error;
-        }
-      };
-    },
+  Transactional: jest.requireActual<RecordingModule>(
+    '../../../../test/unit/recording-transactional',
+  ).RecordingTransactional,
 }));
 
 const USER_ID = '6a1f0c52-58a3-4c8e-9d0b-1f2e3d4c5b6a';
@@ -50,7 +41,7 @@ describe('AccountService', () => {
   let tasks: jest.Mocked<TasksService>;
 
   beforeEach(async () => {
-    mockTransactions.length = 0;
+    transactionOutcomes.length = 0;
     const built = await newTestService(AccountService);
     service = built.sut;
     users = built.mock(UsersService);
@@ -68,7 +59,7 @@ describe('AccountService', () => {
       await expect(service.verifyEmail('token')).resolves.toBe(ada);
       expect(tokens.consume).toHaveBeenCalledWith('token', 'verify-email');
       expect(users.markEmailVerified).toHaveBeenCalledWith(USER_ID, EMAIL);
-      expect(mockTransactions).toEqual(['committed']);
+      expect(transactionOutcomes.map(({ outcome }) => outcome)).toEqual(['committed']);
     });
 
     it('an unknown, used, expired or wrong-purpose token is TOKEN_INVALID', async () => {
@@ -81,7 +72,7 @@ describe('AccountService', () => {
       tokens.consume.mockResolvedValue({ userId: USER_ID, email: 'old@example.com' });
       users.markEmailVerified.mockResolvedValue(null);
       expect((await problemOf(service.verifyEmail('token'))).code).toBe('TOKEN_INVALID');
-      expect(mockTransactions).toEqual(['rolled back']);
+      expect(transactionOutcomes.map(({ outcome }) => outcome)).toEqual(['rolled back']);
     });
   });
 
@@ -93,7 +84,7 @@ describe('AccountService', () => {
       expect(tokens.consume).toHaveBeenCalledWith('token', 'reset-password');
       expect(users.resetPassword).toHaveBeenCalledWith(USER_ID, EMAIL, 'new-password');
       expect(tokens.voidOutstanding).toHaveBeenCalledWith(USER_ID, 'reset-password');
-      expect(mockTransactions).toEqual(['committed']);
+      expect(transactionOutcomes.map(({ outcome }) => outcome)).toEqual(['committed']);
     });
 
     it('refuses a bad token before touching the user', async () => {
@@ -112,7 +103,7 @@ describe('AccountService', () => {
         'TOKEN_INVALID',
       );
       expect(tokens.voidOutstanding).not.toHaveBeenCalled();
-      expect(mockTransactions).toEqual(['rolled back']);
+      expect(transactionOutcomes.map(({ outcome }) => outcome)).toEqual(['rolled back']);
     });
   });
 
