@@ -65,4 +65,13 @@ describe('TaskWorkers.process', () => {
       expect.stringContaining('PostgreSQL answers again'),
     );
   });
+
+  it('leaves no timer keeping the process alive once shut down with no job running', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout');
+    const before = timers().length;
+
+    await workers.onApplicationShutdown();
+
+    expect(timers()).toHaveLength(before);
+  });
 });

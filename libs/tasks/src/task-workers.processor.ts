@@ -105,7 +105,11 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
       this.logger.warn(`${this.active} job(s) still running at shutdown: aborting them`);
       this.shutdown.abort(new Error('The worker is shutting down'));
     }
-    await Promise.race([closed, sleep(ABORT_MARGIN_MS / 2 + IDLE_CLOSE_MS)]);
+    // Unref'd: once everything is closed, this bound must not keep the process alive.
+    await Promise.race([
+      closed,
+      sleep(ABORT_MARGIN_MS / 2 + IDLE_CLOSE_MS, undefined, { ref: false }),
+    ]);
   }
 
   private async beat(): Promise<void> {
