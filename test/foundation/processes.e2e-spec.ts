@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from '../support/api-client';
 import { AppProcess, freePort } from '../support/app-process';
 import { e2eRedisUrl } from '../support/redis-mode';
@@ -147,6 +148,23 @@ describe('app processes', () => {
     );
     expect([...ids].filter((id) => id.startsWith('flush-'))).toHaveLength(requests);
     expect(ids.has('probe-1')).toBe(false);
+  });
+
+  it('a quiet API writes a request log line within moments, without waiting for more lines or for exit', async () => {
+    const port = await freePort();
+    const api = start('api', { PORT: String(port) });
+    await api.waitFor(`http://127.0.0.1:${port}/health/live`);
+    await fetch(`http://127.0.0.1:${port}/api/v1/no-such-route`, {
+      headers: { 'X-Request-ID': 'quiet-1' },
+    });
+
+    // (The output may end in a line still being written: look for the field, not whole lines.)
+    const logged = () => api.text.includes('"requestId":"quiet-1"');
+    // The log is written asynchronously, but a line must not wait for others to fill a buffer,
+    // nor for exit (as it would with a size threshold and no timer); 2 s leaves room for a busy machine.
+    const deadline = Date.now() + 2_000;
+    while (!logged() && Date.now() < deadline) await sleep(25);
+    expect(logged()).toBe(true);
   });
 
   it.each(['api', 'worker'] as const)(
