@@ -9,7 +9,6 @@ import {
 import type { EventEmitter } from 'node:events';
 
 type Query = PgQueryable['query'];
-type PgListenClient = Awaited<ReturnType<PostgresConnection['getListenClient']>>;
 
 /** A lost or refused database as BullMQ's Redis clients report theirs. */
 function asConnectionError(error: unknown): unknown {
@@ -30,16 +29,10 @@ function asConnectionError(error: unknown): unknown {
  * - a connection lost while BullMQ holds a client of the pool does not crash the process;
  * - a start (connect, schema check) that failed is tried again by the next query, rather than
  *   kept and handed to every later query for good;
- * - its LISTEN client is dropped when a query on it finds the connection lost. node-postgres
- *   hands a connection lost mid-query to that query, not to the client's `error` event, and
- *   that event is the only thing that makes BullMQ build a new LISTEN client: without this it
- *   keeps the dead one for good (the worker never waits for jobs again).
  * Found by test/faults/postgres-cut in PostgreSQL-only mode; each mend names the private field
  * of BullMQ it resets, to be checked when BullMQ is upgraded.
  */
 export class PostgresConnectionWithOutages extends PostgresConnection {
-  private readonly mended = new WeakSet<PgListenClient>();
-
   constructor(options: PostgresConnectionOptions) {
     super(options);
     // The pool listens for errors of idle clients only. BullMQ checks a client out to start
@@ -57,20 +50,6 @@ export class PostgresConnectionWithOutages extends PostgresConnection {
 
   override waitUntilReady(): Promise<void> {
     return startAgainAfterFailure(this, () => super.waitUntilReady());
-  }
-
-  override async getListenClient(): Promise<PgListenClient> {
-    const client = await super.getListenClient();
-    if (this.mended.has(client)) return client;
-    this.mended.add(client);
-    const query = client.query.bind(client);
-    client.query = ((...args: Parameters<Query>) =>
-      query(...args).catch((error: unknown) => {
-        // A pg.Client, an EventEmitter: BullMQ listens for this very event.
-        if (isDatabaseUnreachable(error)) (client as unknown as EventEmitter).emit('error', error);
-        throw asConnectionError(error);
-      })) as Query;
-    return client;
   }
 }
 
