@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { AppConfig } from '@girder/config';
 import { Propagation, runInTransaction } from '@girder/database';
-import { IsAuthenticated } from '@girder/permissions';
+import { IsAuthenticated, type CurrentUser } from '@girder/permissions';
 import {
   QueueBackend,
   TaskHandler,
@@ -21,6 +21,7 @@ import { SIGNUPS_SCHEDULER_ID } from '@girder/users';
 import { IsInt, Max, Min } from 'class-validator';
 import Redis from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { bulkImportCsv } from '../support/bulk-import';
 import { ApiClient, type SessionBody } from '../support/api-client';
@@ -268,6 +269,21 @@ describe('the task outbox: PostgreSQL is the record, the queue the accelerator',
 
     expect(new Set(ids).size).toBe(40);
     expect(submitted.map((task) => task.payload)).toEqual(payloads);
+    // Answered as just stored, the database's defaults included, without reading the rows back.
+    for (const task of submitted)
+      expect(task).toEqual({
+        id: expect.any(String),
+        type: 'test.outbox-count',
+        status: 'queued',
+        progress: 0,
+        payload: task.payload,
+        result: null,
+        error: null,
+        attempts: 0,
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        startedAt: null,
+        finishedAt: null,
+      });
     // One statement, one transaction: every row has the same now().
     const created: unknown[] = await database.query(
       `SELECT DISTINCT created_at FROM tasks WHERE id = ANY($1::uuid[])`,
@@ -275,6 +291,24 @@ describe('the task outbox: PostgreSQL is the record, the queue the accelerator',
     );
     expect(created).toHaveLength(1);
     expectRanOnce(await until(ids, succeeded));
+  });
+
+  it('a submission answers its task exactly as a read of the stored row does', async () => {
+    const tasks = app.get(TasksService);
+    const admin: CurrentUser = {
+      id: randomUUID(),
+      role: 'admin',
+      sessionId: randomUUID(),
+      emailVerified: true,
+    };
+    // Inside a transaction that is rolled back: no worker ever sees the row change.
+    await expect(
+      runInTransaction(Propagation.Required, async () => {
+        const submitted = await tasks.submitAsSystem('test.outbox-count', { ms: 0 });
+        expect(submitted).toEqual(await tasks.get(submitted.id, admin));
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
   });
 
   it('a task submitted inside a transaction reaches the queue only after commit, and not at all after a rollback', async () => {
