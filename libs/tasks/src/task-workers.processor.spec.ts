@@ -72,6 +72,7 @@ describe('TaskWorkers.process', () => {
 
     await workers.onApplicationShutdown();
 
-    expect(timers()).toHaveLength(before);
+    // At most as many as before: a timer another spec left may expire meanwhile, none may be added.
+    expect(timers().length).toBeLessThanOrEqual(before);
   });
 });
