@@ -151,6 +151,29 @@ describe('TaskRunner.run', () => {
       expect(vault.remove).not.toHaveBeenCalled();
     });
 
+    it('says when only the outcome of a succeeded handler is left to write, and only then', async () => {
+      const order: string[] = [];
+      handler.run.mockImplementation(async () => {
+        order.push('handler');
+        return {};
+      });
+      state.markSucceeded.mockImplementation(async () => void order.push('outcome written'));
+
+      await runner.run(job({ taskId: TASK_ID, payload: {} }), shutdown.signal, () =>
+        order.push('recording'),
+      );
+      expect(order).toEqual(['handler', 'recording', 'outcome written']);
+
+      const onRecording = jest.fn();
+      handler.run.mockRejectedValue(new Error('boom'));
+      await expect(
+        runner.run(job({ taskId: TASK_ID, payload: {} }), shutdown.signal, onRecording),
+      ).rejects.toThrow('boom');
+      state.markRunning.mockResolvedValue(false);
+      await runner.run(job({ taskId: TASK_ID, payload: {} }), shutdown.signal, onRecording);
+      expect(onRecording).not.toHaveBeenCalled();
+    });
+
     it('reports progress to the task record and the job', async () => {
       const runJob = job({ taskId: TASK_ID, payload: {} });
       handler.run.mockImplementation(async (_payload, context) => {

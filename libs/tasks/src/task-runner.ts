@@ -55,7 +55,11 @@ export class TaskRunner {
     return [...this.running];
   }
 
-  async run(job: Job<TaskJobData>, shutdown: AbortSignal): Promise<void> {
+  /**
+   * Runs the job's task. `onRecording` is called when the handler has succeeded and its
+   * outcome is being written (the run's promise settles once it is committed).
+   */
+  async run(job: Job<TaskJobData>, shutdown: AbortSignal, onRecording?: () => void): Promise<void> {
     const registered = this.registry.get(job.name);
     if (!registered) {
       // A worker built without this type (an old deployment?): fail the task visibly, never leave it queued.
@@ -84,7 +88,7 @@ export class TaskRunner {
     }
     this.running.add(taskId);
     try {
-      await this.runClaimed(job, taskId, attempt, lastAttempt, shutdown);
+      await this.runClaimed(job, taskId, attempt, lastAttempt, shutdown, onRecording);
     } finally {
       this.running.delete(taskId);
     }
@@ -96,6 +100,7 @@ export class TaskRunner {
     attempt: number,
     lastAttempt: boolean,
     shutdown: AbortSignal,
+    onRecording?: () => void,
   ): Promise<void> {
     const { options, handler } = this.registry.get(job.name)!;
     let payload = job.data.payload ?? {};
@@ -135,6 +140,7 @@ export class TaskRunner {
       });
       const result = await Promise.race([handler.run(payload, context), timeout]);
       clearTimeout(timer);
+      onRecording?.();
       await this.record(
         () => this.state.markSucceeded(taskId, result, handler.file?.(result)),
         shutdown,

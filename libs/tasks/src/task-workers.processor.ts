@@ -18,6 +18,8 @@ const IDLE_CLOSE_MS = 1_000;
 export const DATABASE_RETRY_MS = 1_000;
 /** How often a worker paused for PostgreSQL checks whether it answers again. */
 const DATABASE_PROBE_MS = 1_000;
+/** At most this many jobs wait outside a slot for their outcome to commit; more wait in theirs. */
+const MAX_COMPLETING = 1_000;
 
 /**
  * One BullMQ worker per queue, in the worker app only. Locks are renewed while a job runs; if
@@ -30,6 +32,12 @@ const DATABASE_PROBE_MS = 1_000;
  * PostgreSQL: reconciliation never hands off again a task a live worker is running). A job that
  * failed because PostgreSQL was unreachable goes back to the queue (delayed, no attempt used)
  * and this process's workers pause until PostgreSQL answers again.
+ *
+ * A slot is free as soon as its handler has succeeded: the job's outcome is then written (with
+ * the outcomes of other jobs ending about then) while the slot runs the next job, and the job
+ * is completed in BullMQ, by hand with its lock token, only once its outcome is committed. So a
+ * job is never gone before its outcome is durable, and the next job does not wait for the
+ * previous one's commit. Until then the heartbeat keeps the job's lock.
  */
 @Injectable()
 export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -41,6 +49,8 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
   private heartbeat?: NodeJS.Timeout;
   private pausedForDatabase = false;
   private active = 0;
+  /** Jobs whose handler is done and whose outcome is being written, with their lock token. */
+  private readonly completing = new Map<Job<TaskJobData>, string>();
 
   constructor(
     private readonly runner: TaskRunner,
@@ -78,41 +88,102 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
   /** The processor of every queue. */
   async process(job: Job<TaskJobData>, token?: string): Promise<void> {
     this.active += 1;
+    let recording = false;
+    let run!: Promise<void>;
     try {
-      await this.runner.run(job, this.shutdown.signal);
+      // Settles when the run ends, or as soon as its handler has succeeded and only its outcome
+      // is left to write.
+      await new Promise<void>((handlerDone) => {
+        run = this.runner.run(job, this.shutdown.signal, () => {
+          recording = true;
+          handlerDone();
+        });
+        run.then(handlerDone, handlerDone);
+      });
+      if (!recording || !token || !this.mayCompleteLater()) {
+        await run;
+        return;
+      }
+      this.completeOnceRecorded(job, token, run);
     } catch (error) {
-      if (!isDatabaseUnreachable(error) || !token) throw error;
-      this.pauseUntilDatabaseAnswers(error);
-      // Back to the queue without using up an attempt (BullMQ's moveToDelayed skips the count).
-      await job.moveToDelayed(Date.now() + DATABASE_RETRY_MS, token);
-      throw new DelayedError(`PostgreSQL is unreachable: job ${job.id} waits`);
+      await this.putBackIfDatabaseUnreachable(job, token, error);
+      throw error;
     } finally {
       this.active -= 1;
     }
+    // BullMQ's signal for a job moved on by hand: the slot takes the next job, this one waits.
+    throw new DelayedError(`Job ${job.id} completes once its outcome is recorded`);
+  }
+
+  private mayCompleteLater(): boolean {
+    return !this.closing.signal.aborted && this.completing.size < MAX_COMPLETING;
+  }
+
+  /** Completes the job once its outcome is committed; moves it on as its slot would otherwise. */
+  private completeOnceRecorded(job: Job<TaskJobData>, token: string, run: Promise<void>): void {
+    this.completing.set(job, token);
+    run
+      .then(
+        () => job.moveToCompleted(undefined, token, false),
+        async (error: unknown) => {
+          try {
+            await this.putBackIfDatabaseUnreachable(job, token, error);
+          } catch {
+            return; // put back (delayed), as a slot would have done
+          }
+          // The outcome was refused: the runner recorded the failure; BullMQ retries or fails.
+          await job.moveToFailed(error as Error, token, false);
+        },
+      )
+      .catch((error: Error) =>
+        // Its lock is gone (it stalled and another worker took it): the task record decides.
+        this.logger.warn(`Job ${job.id} could not be moved on: ${error.message}`),
+      )
+      .finally(() => this.completing.delete(job));
+  }
+
+  /**
+   * A job that failed only because PostgreSQL is unreachable goes back to its queue without
+   * using up an attempt, and this process's workers pause; throws BullMQ's DelayedError then.
+   */
+  private async putBackIfDatabaseUnreachable(
+    job: Job<TaskJobData>,
+    token: string | undefined,
+    error: unknown,
+  ): Promise<void> {
+    if (!isDatabaseUnreachable(error) || !token) return;
+    this.pauseUntilDatabaseAnswers(error);
+    // Back to the queue without using up an attempt (BullMQ's moveToDelayed skips the count).
+    await job.moveToDelayed(Date.now() + DATABASE_RETRY_MS, token);
+    throw new DelayedError(`PostgreSQL is unreachable: job ${job.id} waits`);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.closing.abort();
     clearInterval(this.heartbeat);
-    // close() stops taking jobs and waits for the active ones, but it also waits for the
-    // queues' store: with Redis unreachable it never settles. So wait for it only while jobs are running.
-    const closed = Promise.all(this.workers.map((worker) => worker.close())).then(() => true);
+    // Take no more jobs; let the running ones finish and the recorded ones be completed while
+    // the connections are still open. close() waits for running jobs too, but it also waits for
+    // the queues' store: with Redis unreachable it never settles, so it is bounded below.
+    for (const worker of this.workers) worker.pause(true).catch(() => undefined);
+    const busy = () => this.active + this.completing.size;
     const abortAt = Date.now() + this.config.get('SHUTDOWN_TIMEOUT_MS') - ABORT_MARGIN_MS;
-    while (this.active > 0 && Date.now() < abortAt) {
-      if (await Promise.race([closed, sleep(100, false)])) return;
-    }
-    if (this.active > 0) {
-      this.logger.warn(`${this.active} job(s) still running at shutdown: aborting them`);
+    while (busy() > 0 && Date.now() < abortAt) await sleep(50);
+    if (busy() > 0) {
+      this.logger.warn(`${busy()} job(s) still running at shutdown: aborting them`);
       this.shutdown.abort(new Error('The worker is shutting down'));
+      const woundUpBy = Date.now() + ABORT_MARGIN_MS / 2;
+      while (busy() > 0 && Date.now() < woundUpBy) await sleep(50);
     }
+    const closed = Promise.all(this.workers.map((worker) => worker.close()));
     // Unref'd: once everything is closed, this bound must not keep the process alive.
-    await Promise.race([
-      closed,
-      sleep(ABORT_MARGIN_MS / 2 + IDLE_CLOSE_MS, undefined, { ref: false }),
-    ]);
+    await Promise.race([closed, sleep(IDLE_CLOSE_MS, undefined, { ref: false })]);
   }
 
   private async beat(): Promise<void> {
+    // BullMQ renews the locks of the jobs in its slots only.
+    const lockMs = this.config.get('TASK_LOCK_DURATION_MS');
+    for (const [job, token] of this.completing)
+      job.extendLock(token, lockMs).catch(() => undefined);
     try {
       await this.tasks.touch(this.runner.runningTaskIds());
     } catch {
