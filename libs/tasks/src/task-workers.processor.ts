@@ -106,7 +106,9 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
       }
       this.completeOnceRecorded(job, token, run);
     } catch (error) {
-      await this.putBackIfDatabaseUnreachable(job, token, error);
+      if (await this.putBackIfDatabaseUnreachable(job, token, error)) {
+        throw new DelayedError(`PostgreSQL is unreachable: job ${job.id} waits`);
+      }
       throw error;
     } finally {
       this.active -= 1;
@@ -126,11 +128,7 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
       .then(
         () => job.moveToCompleted(undefined, token, false),
         async (error: unknown) => {
-          try {
-            await this.putBackIfDatabaseUnreachable(job, token, error);
-          } catch {
-            return; // put back (delayed), as a slot would have done
-          }
+          if (await this.putBackIfDatabaseUnreachable(job, token, error)) return;
           // The outcome was refused: the runner recorded the failure; BullMQ retries or fails.
           await job.moveToFailed(error as Error, token, false);
         },
@@ -144,18 +142,18 @@ export class TaskWorkers implements OnApplicationBootstrap, OnApplicationShutdow
 
   /**
    * A job that failed only because PostgreSQL is unreachable goes back to its queue without
-   * using up an attempt, and this process's workers pause; throws BullMQ's DelayedError then.
+   * using up an attempt, and this process's workers pause; answers whether it was put back.
    */
   private async putBackIfDatabaseUnreachable(
     job: Job<TaskJobData>,
     token: string | undefined,
     error: unknown,
-  ): Promise<void> {
-    if (!isDatabaseUnreachable(error) || !token) return;
+  ): Promise<boolean> {
+    if (!isDatabaseUnreachable(error) || !token) return false;
     this.pauseUntilDatabaseAnswers(error);
     // Back to the queue without using up an attempt (BullMQ's moveToDelayed skips the count).
     await job.moveToDelayed(Date.now() + DATABASE_RETRY_MS, token);
-    throw new DelayedError(`PostgreSQL is unreachable: job ${job.id} waits`);
+    return true;
   }
 
   async onApplicationShutdown(): Promise<void> {
