@@ -31,6 +31,8 @@ interface TaskBody {
   result: Record<string, any> | null;
   error: string | null;
   attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
 }
 
 describe('tasks (/api/v1/tasks) with a real worker', () => {
@@ -281,6 +283,44 @@ describe('tasks (/api/v1/tasks) with a real worker', () => {
       expect((await api.get(`/api/v1/tasks/${task.id}?waitMs=-1`, admin.accessToken)).status).toBe(
         400,
       );
+    });
+  });
+
+  describe('the running state', () => {
+    it('a quick run goes from queued to succeeded in one write; a longer one is recorded as running', async () => {
+      // Every status change of the tasks table, as PostgreSQL sees it.
+      const db = app.get(DataSource);
+      await db.query(
+        `CREATE TABLE e2e_task_statuses (task_id uuid, status text, at timestamptz DEFAULT clock_timestamp())`,
+      );
+      await db.query(`CREATE FUNCTION e2e_record_task_status() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO e2e_task_statuses (task_id, status) VALUES (NEW.id, NEW.status); RETURN NEW; END $$`);
+      await db.query(`CREATE TRIGGER e2e_task_statuses AFTER UPDATE OF status ON tasks FOR EACH ROW
+        WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION e2e_record_task_status()`);
+      const statuses = async (id: string) =>
+        (
+          await db.query<Array<{ status: string }>>(
+            'SELECT status FROM e2e_task_statuses WHERE task_id = $1 ORDER BY at',
+            [id],
+          )
+        ).map((row) => row.status);
+      try {
+        const quick = (await submit('test.slow', { ms: 0 })).body as TaskBody;
+        const long = (await submit('test.slow', { ms: 600 })).body as TaskBody;
+        const quickDone = await waitFor(quick.id);
+        const longDone = await waitFor(long.id);
+
+        expect(await statuses(quick.id)).toEqual(['succeeded']);
+        expect(await statuses(long.id)).toEqual(['running', 'succeeded']);
+        for (const done of [quickDone, longDone]) {
+          expect(done).toMatchObject({ status: 'succeeded', attempts: 1 });
+          expect(Date.parse(done.startedAt!)).toBeLessThanOrEqual(Date.parse(done.finishedAt!));
+        }
+      } finally {
+        await db.query('DROP TRIGGER e2e_task_statuses ON tasks');
+        await db.query('DROP FUNCTION e2e_record_task_status()');
+        await db.query('DROP TABLE e2e_task_statuses');
+      }
     });
   });
 

@@ -260,6 +260,13 @@ export class Environment {
   @Max(600_000)
   TASK_LOCK_DURATION_MS = 30_000;
 
+  /** A task still running after this long is recorded as running; a quicker one goes from queued to its end in one write. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  TASK_RUNNING_AFTER_MS = 50;
+
   /** How often workers look for jobs whose worker died (stalled jobs). */
   @Type(() => Number)
   @IsInt()

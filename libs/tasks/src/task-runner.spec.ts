@@ -1,4 +1,6 @@
+import { AppConfig } from '@girder/config';
 import { UnrecoverableError, type Job } from 'bullmq';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { newTestService } from '../../../test/unit/new-test-service';
 import { TaskMetrics } from './task-metrics';
 import { TaskOutbox } from './task-outbox';
@@ -13,6 +15,11 @@ const TASK_ID = '0b6f7e2c-3c1d-4a53-9d2e-6f1a7b8c9d0e';
 /** What node-postgres throws when PostgreSQL is unreachable. */
 const refused = () =>
   Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+/** TASK_RUNNING_AFTER_MS in these specs. */
+const RUNNING_AFTER_MS = 50;
+/** The run of TASK_ID as the state writer receives it. */
+const runOf = (attempt = 1) => ({ id: TASK_ID, attempt, startedAt: expect.any(Date) as Date });
 
 class ExamplePayload {}
 
@@ -76,7 +83,10 @@ describe('TaskRunner.run', () => {
   let shutdown: AbortController;
 
   beforeEach(async () => {
-    const service = await newTestService(TaskRunner);
+    const config = {
+      get: (key: string) => (key === 'TASK_RUNNING_AFTER_MS' ? RUNNING_AFTER_MS : 0),
+    };
+    const service = await newTestService(TaskRunner, [{ provide: AppConfig, useValue: config }]);
     runner = service.sut;
     registry = service.mock(TaskRegistry);
     tasks = service.mock(TasksRepository);
@@ -86,6 +96,7 @@ describe('TaskRunner.run', () => {
     outbox = service.mock(TaskOutbox);
     handler = handlerMock();
     registry.get.mockReturnValue(registered(handler));
+    state.standing.mockResolvedValue('free');
     state.markRunning.mockResolvedValue(true);
     shutdown = new AbortController();
   });
@@ -116,16 +127,132 @@ describe('TaskRunner.run', () => {
     });
 
     it('skips a cancelled or finished task without calling the handler', async () => {
-      state.markRunning.mockResolvedValue(false);
+      state.standing.mockResolvedValue('ended');
 
       await runner.run(job({ taskId: TASK_ID }, { attemptsMade: 1 }), shutdown.signal);
 
-      expect(state.markRunning).toHaveBeenCalledWith(TASK_ID, 2);
+      expect(state.standing).toHaveBeenCalledWith(TASK_ID);
+      expect(state.markRunning).not.toHaveBeenCalled();
       expect(handler.run).not.toHaveBeenCalled();
       expect(state.markSucceeded).not.toHaveBeenCalled();
       expect(state.markFailed).not.toHaveBeenCalled();
       expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'skipped');
       // A cancelled secret-payload task leaves no input file behind.
+      expect(vault.remove).toHaveBeenCalledWith(TASK_ID);
+    });
+  });
+
+  describe('the running state', () => {
+    it('writes none for a quick run: its outcome takes the task from queued to its end', async () => {
+      handler.run.mockImplementation(async () => {
+        expect(runner.runningTaskIds()).toEqual([]);
+        return { ok: true };
+      });
+
+      await runner.run(job({ taskId: TASK_ID }), shutdown.signal);
+
+      expect(state.markRunning).not.toHaveBeenCalled();
+      expect(state.markSucceeded).toHaveBeenCalledWith(runOf(), { ok: true }, undefined);
+    });
+
+    it('claims a run still going after TASK_RUNNING_AFTER_MS, before its outcome', async () => {
+      jest.useFakeTimers();
+      let finish!: (result: object) => void;
+      handler.run.mockImplementation(() => new Promise((resolve) => (finish = resolve)));
+      const order: string[] = [];
+      state.markRunning.mockImplementation(async () => !!order.push('running'));
+      state.markSucceeded.mockImplementation(async () => void order.push('succeeded'));
+
+      const run = runner.run(job({ taskId: TASK_ID }), shutdown.signal);
+      await jest.advanceTimersByTimeAsync(RUNNING_AFTER_MS - 1);
+      expect(state.markRunning).not.toHaveBeenCalled();
+      await jest.advanceTimersByTimeAsync(1);
+      expect(state.markRunning).toHaveBeenCalledWith(runOf());
+      expect(runner.runningTaskIds()).toEqual([TASK_ID]);
+      finish({});
+      await run;
+
+      expect(order).toEqual(['running', 'succeeded']);
+      expect(runner.runningTaskIds()).toEqual([]);
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
+    it('lets an outcome wait for a claim in flight, so the claim never lands after it', async () => {
+      jest.useFakeTimers();
+      let claimed!: (claimed: boolean) => void;
+      state.markRunning.mockImplementation(() => new Promise((resolve) => (claimed = resolve)));
+      handler.run.mockImplementation(
+        () => new Promise((resolve) => setTimeout(() => resolve({}), RUNNING_AFTER_MS + 1)),
+      );
+
+      const run = runner.run(job({ taskId: TASK_ID }), shutdown.signal);
+      await jest.advanceTimersByTimeAsync(RUNNING_AFTER_MS + 1);
+      expect(state.markSucceeded).not.toHaveBeenCalled();
+      claimed(true);
+      await run;
+
+      expect(state.markSucceeded).toHaveBeenCalledTimes(1);
+    });
+
+    it('claims once, before the first progress report or checkpoint, outside the handler’s context', async () => {
+      const handlerTransaction = new AsyncLocalStorage<string>();
+      const order: string[] = [];
+      let claimedIn: string | undefined = 'not claimed';
+      state.markRunning.mockImplementation(async () => {
+        claimedIn = handlerTransaction.getStore();
+        return !!order.push('running');
+      });
+      tasks.setProgress.mockImplementation(async () => void order.push('progress'));
+      tasks.saveCheckpoint.mockImplementation(async () => void order.push('checkpoint'));
+      handler.run.mockImplementation((_payload, context) =>
+        handlerTransaction.run('the handler’s transaction', async () => {
+          await context.reportProgress(10);
+          await context.saveCheckpoint({ line: 5 }, 20);
+          return {};
+        }),
+      );
+
+      await runner.run(job({ taskId: TASK_ID }), shutdown.signal);
+
+      expect(order).toEqual(['running', 'progress', 'checkpoint']);
+      expect(claimedIn).toBeUndefined();
+    });
+
+    it('claims before running when a transaction holds the task row (a cancel perhaps)', async () => {
+      state.standing.mockResolvedValue('contended');
+      const order: string[] = [];
+      state.markRunning.mockImplementation(async () => !!order.push('running'));
+      handler.run.mockImplementation(async () => (order.push('handler'), {}));
+
+      await runner.run(job({ taskId: TASK_ID }), shutdown.signal);
+      expect(order).toEqual(['running', 'handler']);
+
+      // That transaction was a cancel: the claim is refused and the run skipped.
+      state.markRunning.mockResolvedValue(false);
+      handler.run.mockClear();
+      await runner.run(job({ taskId: TASK_ID }), shutdown.signal);
+      expect(handler.run).not.toHaveBeenCalled();
+      expect(metrics.countRun).toHaveBeenLastCalledWith('reports', 'example.run', 'skipped');
+    });
+
+    it('stops a run whose task ended elsewhere meanwhile (claim refused): no outcome, no retry', async () => {
+      jest.useFakeTimers();
+      state.markRunning.mockResolvedValue(false);
+      let signal: AbortSignal | undefined;
+      handler.run.mockImplementation((_payload, context) => {
+        signal = context.signal;
+        return untilAborted(context);
+      });
+
+      const run = runner.run(job({ taskId: TASK_ID, payloadRef: { file: 'x' } }), shutdown.signal);
+      vault.load.mockResolvedValue({});
+      await jest.advanceTimersByTimeAsync(RUNNING_AFTER_MS);
+      await run;
+
+      expect(signal?.aborted).toBe(true);
+      expect(state.markSucceeded).not.toHaveBeenCalled();
+      expect(state.markFailed).not.toHaveBeenCalled();
+      expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'skipped');
       expect(vault.remove).toHaveBeenCalledWith(TASK_ID);
     });
   });
@@ -139,13 +266,13 @@ describe('TaskRunner.run', () => {
 
       await runner.run(job({ taskId: TASK_ID, payload: { from: 'x' } }), shutdown.signal);
 
-      expect(state.markRunning).toHaveBeenCalledWith(TASK_ID, 1);
+      expect(state.markRunning).not.toHaveBeenCalled(); // quick: queued → succeeded in one write
       expect(handler.run).toHaveBeenCalledWith(
         { from: 'x' },
         expect.objectContaining({ taskId: TASK_ID, attempt: 1 }),
       );
       expect(handler.file).toHaveBeenCalledWith(result);
-      expect(state.markSucceeded).toHaveBeenCalledWith(TASK_ID, result, file);
+      expect(state.markSucceeded).toHaveBeenCalledWith(runOf(), result, file);
       expect(state.markFailed).not.toHaveBeenCalled();
       expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'succeeded');
       expect(vault.remove).not.toHaveBeenCalled();
@@ -169,7 +296,7 @@ describe('TaskRunner.run', () => {
       await expect(
         runner.run(job({ taskId: TASK_ID, payload: {} }), shutdown.signal, onRecording),
       ).rejects.toThrow('boom');
-      state.markRunning.mockResolvedValue(false);
+      state.standing.mockResolvedValue('ended');
       await runner.run(job({ taskId: TASK_ID, payload: {} }), shutdown.signal, onRecording);
       expect(onRecording).not.toHaveBeenCalled();
     });
@@ -198,7 +325,7 @@ describe('TaskRunner.run', () => {
         ),
       ).rejects.toBe(error);
 
-      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'SMTP refused', false);
+      expect(state.markFailed).toHaveBeenCalledWith(runOf(2), 'SMTP refused', false);
       expect(state.markSucceeded).not.toHaveBeenCalled();
       expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'retried');
     });
@@ -213,8 +340,7 @@ describe('TaskRunner.run', () => {
         ),
       ).rejects.toThrow('SMTP refused');
 
-      expect(state.markRunning).toHaveBeenCalledWith(TASK_ID, 3);
-      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'SMTP refused', true);
+      expect(state.markFailed).toHaveBeenCalledWith(runOf(3), 'SMTP refused', true);
       expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'failed');
     });
 
@@ -225,7 +351,7 @@ describe('TaskRunner.run', () => {
 
       await expect(runner.run(single, shutdown.signal)).rejects.toThrow('no');
 
-      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'no', true);
+      expect(state.markFailed).toHaveBeenCalledWith(runOf(), 'no', true);
     });
 
     it('fails for good on the first attempt when the handler throws UnrecoverableError', async () => {
@@ -235,17 +361,17 @@ describe('TaskRunner.run', () => {
         runner.run(job({ taskId: TASK_ID, payload: {} }, { attempts: 3 }), shutdown.signal),
       ).rejects.toThrow(UnrecoverableError);
 
-      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'bad input', true);
+      expect(state.markFailed).toHaveBeenCalledWith(runOf(), 'bad input', true);
     });
 
     it('records a bounded, non-empty error message', async () => {
       handler.run.mockRejectedValueOnce(new Error('x'.repeat(5_000)));
       await expect(runner.run(job({ taskId: TASK_ID }), shutdown.signal)).rejects.toThrow();
-      expect(state.markFailed).toHaveBeenLastCalledWith(TASK_ID, 'x'.repeat(1_000), false);
+      expect(state.markFailed).toHaveBeenLastCalledWith(runOf(), 'x'.repeat(1_000), false);
 
       handler.run.mockRejectedValueOnce(new Error(''));
       await expect(runner.run(job({ taskId: TASK_ID }), shutdown.signal)).rejects.toThrow();
-      expect(state.markFailed).toHaveBeenLastCalledWith(TASK_ID, 'The task failed.', false);
+      expect(state.markFailed).toHaveBeenLastCalledWith(runOf(), 'The task failed.', false);
     });
   });
 
@@ -267,7 +393,7 @@ describe('TaskRunner.run', () => {
       await settled;
 
       expect(signal?.aborted).toBe(true);
-      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'Timed out after 5000 ms', false);
+      expect(state.markFailed).toHaveBeenCalledWith(runOf(), 'Timed out after 5000 ms', false);
       expect(state.markSucceeded).not.toHaveBeenCalled();
     });
 
@@ -286,7 +412,7 @@ describe('TaskRunner.run', () => {
       await expect(run).rejects.toThrow('aborted');
       expect(signal?.aborted).toBe(true);
       expect(signal?.reason).toBe('SIGTERM');
-      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'aborted', false);
+      expect(state.markFailed).toHaveBeenCalledWith(runOf(), 'aborted', false);
     });
 
     it('clears its timer and stops listening for shutdown once the run ends', async () => {
@@ -328,7 +454,7 @@ describe('TaskRunner.run', () => {
         runner.run(job({ taskId: TASK_ID, payloadRef }, { attemptsMade: 0 }), shutdown.signal),
       ).rejects.toThrow('database busy');
 
-      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'database busy', false);
+      expect(state.markFailed).toHaveBeenCalledWith(runOf(), 'database busy', false);
       expect(vault.remove).not.toHaveBeenCalled();
     });
 
@@ -339,7 +465,7 @@ describe('TaskRunner.run', () => {
         runner.run(job({ taskId: TASK_ID, payloadRef }, { attemptsMade: 2 }), shutdown.signal),
       ).rejects.toThrow('database busy');
 
-      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'database busy', true);
+      expect(state.markFailed).toHaveBeenCalledWith(runOf(3), 'database busy', true);
       expect(vault.remove).toHaveBeenCalledWith(TASK_ID);
     });
 
@@ -351,7 +477,7 @@ describe('TaskRunner.run', () => {
       ).rejects.toThrow(UnrecoverableError);
 
       expect(handler.run).not.toHaveBeenCalled();
-      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, expect.any(String), true);
+      expect(state.markFailed).toHaveBeenCalledWith(runOf(), expect.any(String), true);
       expect(metrics.countRun).toHaveBeenCalledWith('reports', 'example.run', 'failed');
     });
   });
@@ -382,8 +508,7 @@ describe('TaskRunner.run', () => {
         ),
       ).rejects.toThrow('no');
 
-      expect(state.markRunning).toHaveBeenCalledWith(TASK_ID, 3);
-      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'no', true);
+      expect(state.markFailed).toHaveBeenCalledWith(runOf(3), 'no', true);
     });
   });
 
@@ -399,9 +524,14 @@ describe('TaskRunner.run', () => {
       expect(metrics.countRun).not.toHaveBeenCalled();
     });
 
-    it('lets the error of a claim that could not be written reach the worker', async () => {
-      state.markRunning.mockRejectedValue(refused());
+    it('lets the error of a read or claim before the run reach the worker', async () => {
+      state.standing.mockRejectedValueOnce(refused());
+      await expect(runner.run(job({ taskId: TASK_ID }), shutdown.signal)).rejects.toThrow(
+        'ECONNREFUSED',
+      );
 
+      state.standing.mockResolvedValue('contended');
+      state.markRunning.mockRejectedValue(refused());
       await expect(runner.run(job({ taskId: TASK_ID }), shutdown.signal)).rejects.toThrow(
         'ECONNREFUSED',
       );
@@ -410,14 +540,17 @@ describe('TaskRunner.run', () => {
 
     it('records a finished task’s outcome once it is back, retrying with backoff', async () => {
       jest.useFakeTimers();
-      handler.run.mockResolvedValue({ ok: true });
+      // Long enough to be claimed: the heartbeat keeps its row fresh while the outcome waits.
+      handler.run.mockImplementation(
+        () => new Promise((resolve) => setTimeout(() => resolve({ ok: true }), 100)),
+      );
       state.markSucceeded
         .mockRejectedValueOnce(refused())
         .mockRejectedValueOnce(new Error('Connection terminated unexpectedly'))
         .mockResolvedValueOnce();
 
       const run = runner.run(job({ taskId: TASK_ID }), shutdown.signal);
-      await jest.advanceTimersByTimeAsync(250);
+      await jest.advanceTimersByTimeAsync(100 + 250);
       expect(state.markSucceeded).toHaveBeenCalledTimes(2);
       expect(runner.runningTaskIds()).toEqual([TASK_ID]);
       await jest.advanceTimersByTimeAsync(500);
@@ -440,7 +573,7 @@ describe('TaskRunner.run', () => {
       await settled;
 
       expect(state.markFailed).toHaveBeenCalledTimes(2);
-      expect(state.markFailed).toHaveBeenLastCalledWith(TASK_ID, 'SMTP refused', false);
+      expect(state.markFailed).toHaveBeenLastCalledWith(runOf(), 'SMTP refused', false);
     });
 
     it('stops waiting at shutdown: the job runs again later', async () => {
@@ -464,7 +597,7 @@ describe('TaskRunner.run', () => {
         'value too long',
       );
       expect(state.markSucceeded).toHaveBeenCalledTimes(1);
-      expect(state.markFailed).toHaveBeenCalledWith(TASK_ID, 'value too long', false);
+      expect(state.markFailed).toHaveBeenCalledWith(runOf(), 'value too long', false);
     });
   });
 });

@@ -6,6 +6,9 @@ import { TasksRepository } from './tasks.repository';
 const refused = () =>
   Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
+const STARTED = new Date('2026-12-03T10:00:00Z');
+const run = (id: string, attempt = 1) => ({ id, attempt, startedAt: STARTED });
+
 describe('TaskStateWriter', () => {
   let writer: TaskStateWriter;
   let tasks: jest.Mocked<TasksRepository>;
@@ -22,54 +25,61 @@ describe('TaskStateWriter', () => {
     tasks.markRunning.mockResolvedValue(new Set(['a', 'c']));
 
     const claimed = await Promise.all([
-      writer.markRunning('a', 1),
-      writer.markRunning('b', 2),
-      writer.markRunning('c', 1),
+      writer.markRunning(run('a')),
+      writer.markRunning(run('b', 2)),
+      writer.markRunning(run('c')),
     ]);
 
     expect(claimed).toEqual([true, false, true]);
-    expect(tasks.markRunning.mock.calls).toEqual([
-      [
-        [
-          { id: 'a', attempt: 1 },
-          { id: 'b', attempt: 2 },
-          { id: 'c', attempt: 1 },
-        ],
-      ],
-    ]);
+    expect(tasks.markRunning.mock.calls).toEqual([[[run('a'), run('b', 2), run('c')]]]);
   });
 
   it('records outcomes that arrive together in one statement per kind', async () => {
     const file = { path: '/exports/a.csv', contentType: 'text/csv' };
 
     await Promise.all([
-      writer.markSucceeded('a', { rows: 1 }, file),
-      writer.markSucceeded('b', { rows: 2 }),
-      writer.markFailed('c', 'SMTP refused', false),
-      writer.markFailed('d', 'bad input', true),
+      writer.markSucceeded(run('a'), { rows: 1 }, file),
+      writer.markSucceeded(run('b'), { rows: 2 }),
+      writer.markFailed(run('c'), 'SMTP refused', false),
+      writer.markFailed(run('d'), 'bad input', true),
     ]);
 
     expect(tasks.markSucceeded.mock.calls).toEqual([
       [
         [
-          { id: 'a', result: { rows: 1 }, file },
-          { id: 'b', result: { rows: 2 }, file: undefined },
+          { ...run('a'), result: { rows: 1 }, file },
+          { ...run('b'), result: { rows: 2 }, file: undefined },
         ],
       ],
     ]);
     expect(tasks.markFailed.mock.calls).toEqual([
       [
         [
-          { id: 'c', error: 'SMTP refused', final: false },
-          { id: 'd', error: 'bad input', final: true },
+          { ...run('c'), error: 'SMTP refused', final: false },
+          { ...run('d'), error: 'bad input', final: true },
         ],
       ],
     ]);
   });
 
+  it('reads how the runs that start together stand in one statement', async () => {
+    tasks.standings.mockResolvedValue(
+      new Map([
+        ['a', 'free'],
+        ['b', 'ended'],
+        ['c', 'contended'],
+      ]),
+    );
+
+    const standings = await Promise.all(['a', 'b', 'c'].map((id) => writer.standing(id)));
+
+    expect(standings).toEqual(['free', 'ended', 'contended']);
+    expect(tasks.standings.mock.calls).toEqual([[['a', 'b', 'c']]]);
+  });
+
   it('writes calls made at different moments separately', async () => {
-    await writer.markSucceeded('a', {});
-    await writer.markSucceeded('b', {});
+    await writer.markSucceeded(run('a'), {});
+    await writer.markSucceeded(run('b'), {});
 
     expect(tasks.markSucceeded).toHaveBeenCalledTimes(2);
   });
@@ -81,8 +91,8 @@ describe('TaskStateWriter', () => {
     });
 
     const [good, bad] = await Promise.allSettled([
-      writer.markSucceeded('good', { ok: true }),
-      writer.markSucceeded('bad', { text: '\u0000' }),
+      writer.markSucceeded(run('good'), { ok: true }),
+      writer.markSucceeded(run('bad'), { text: '\u0000' }),
     ]);
 
     expect(good.status).toBe('fulfilled');
@@ -93,8 +103,8 @@ describe('TaskStateWriter', () => {
     tasks.markSucceeded.mockRejectedValue(refused());
 
     const outcomes = await Promise.allSettled([
-      writer.markSucceeded('a', {}),
-      writer.markSucceeded('b', {}),
+      writer.markSucceeded(run('a'), {}),
+      writer.markSucceeded(run('b'), {}),
     ]);
 
     expect(outcomes).toEqual([

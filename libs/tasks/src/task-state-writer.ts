@@ -1,23 +1,34 @@
 import { Injectable } from '@nestjs/common';
+import DataLoader from 'dataloader';
 import { groupedWrites } from './grouped-writes';
 import {
   TasksRepository,
-  type TaskFailure,
+  type RunStanding,
   type TaskRun,
+  type TaskFailure,
   type TaskSuccess,
 } from './tasks.repository';
+
+export type { RunStanding, TaskRun } from './tasks.repository';
 
 /** The most runs one statement records. */
 const GROUP_LIMIT = 200;
 
 /**
- * The worker's writes of task states, grouped: the runs that start or end close together
- * (the worker's concurrent jobs) are recorded by one UPDATE each way instead of one per task.
- * Each caller still waits for its own row to be committed before its job moves on, so the
- * record is exactly as durable as with one write per task.
+ * The worker's reads and writes of task states, grouped: the runs that start or end close
+ * together (the worker's concurrent jobs) are looked up, claimed and recorded by one statement
+ * each instead of one per task. Each caller still waits for its own row to be committed before
+ * its job moves on, so the record is exactly as durable as with one write per task.
  */
 @Injectable()
 export class TaskStateWriter {
+  private readonly standings = new DataLoader<string, RunStanding>(
+    async (ids) => {
+      const standings = await this.tasks.standings(ids);
+      return ids.map((id) => standings.get(id)!);
+    },
+    { cache: false, maxBatchSize: GROUP_LIMIT },
+  );
   private readonly claims = groupedWrites(async (runs: TaskRun[]) => {
     const claimed = await this.tasks.markRunning(runs);
     return runs.map((run) => claimed.has(run.id));
@@ -33,21 +44,26 @@ export class TaskStateWriter {
 
   constructor(private readonly tasks: TasksRepository) {}
 
-  /** Queued or running → running as this attempt; false when cancelled or finished. */
-  markRunning(id: string, attempt: number): Promise<boolean> {
-    return this.claims.load({ id, attempt });
+  /** How the task stands before a run of it (see `RunStanding`). */
+  standing(id: string): Promise<RunStanding> {
+    return this.standings.load(id);
+  }
+
+  /** Queued or running → running as this run; false when cancelled or finished. */
+  markRunning(run: TaskRun): Promise<boolean> {
+    return this.claims.load(run);
   }
 
   markSucceeded(
-    id: string,
+    run: TaskRun,
     result: object,
     file?: { path: string; contentType: string },
   ): Promise<void> {
-    return this.successes.load({ id, result, file });
+    return this.successes.load({ ...run, result, file });
   }
 
   /** A failed run: `final` ends the task; otherwise it waits (queued) for its next attempt. */
-  markFailed(id: string, error: string, final: boolean): Promise<void> {
-    return this.failures.load({ id, error, final });
+  markFailed(run: TaskRun, error: string, final: boolean): Promise<void> {
+    return this.failures.load({ ...run, error, final });
   }
 }

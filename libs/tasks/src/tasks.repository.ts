@@ -22,26 +22,53 @@ export interface OutboxRow {
   payload: Record<string, unknown>;
 }
 
-/** A run to claim: the task, and the attempt it runs as. */
+/** A run of a task: the task, the attempt it runs as, and when it started. */
 export interface TaskRun {
   id: string;
   attempt: number;
+  startedAt: Date;
 }
 
-export interface TaskSuccess {
-  id: string;
+export interface TaskSuccess extends TaskRun {
   result: object;
   file?: { path: string; contentType: string };
 }
 
 /** `final` ends the task; otherwise it waits (queued) for its next attempt. */
-export interface TaskFailure {
-  id: string;
+export interface TaskFailure extends TaskRun {
   error: string;
   final: boolean;
 }
 
+/**
+ * What a worker may do with a task it is about to run: `ended` (cancelled, finished or gone:
+ * skip it), `free` (unfinished, and no cancel is under way: run it), `contended` (unfinished,
+ * but a cancel of it is under way: claim it first, which waits for the cancel to end).
+ */
+export type RunStanding = 'ended' | 'free' | 'contended';
+
 const OUTBOX_COLUMNS = 'id, type, queue, status, attempts, payload';
+
+/**
+ * The advisory lock space of task cancels (PostgreSQL's two-key form: apart from the one-key
+ * locks BullMQ takes); the second key is the task id's hash. A collision only sends a run the
+ * slow way (claimed before it starts).
+ */
+const CANCEL_LOCK = 0x7461736b; // 'task'
+
+/** The columns a run sets, from `runParameters` ($1 ids, $2 attempts, $3 start times). */
+const RUN_COLUMNS = `attempts = ($2::int[])[array_position($1::uuid[], t.id)],
+              started_at = coalesce(t.started_at, ($3::timestamptz[])[array_position($1::uuid[], t.id)]),
+              -- A job has run, so it reached its queue (whoever handed it off).
+              enqueued_at = coalesce(t.enqueued_at, now())`;
+
+function runParameters(runs: readonly TaskRun[]): [string[], number[], Date[]] {
+  return [
+    runs.map((run) => run.id),
+    runs.map((run) => run.attempt),
+    runs.map((run) => run.startedAt),
+  ];
+}
 
 @Injectable()
 export class TasksRepository extends TransactionalRepository<Task> {
@@ -196,9 +223,32 @@ export class TasksRepository extends TransactionalRepository<Task> {
       .getMany();
   }
 
+  /**
+   * How each of these tasks stands before a run (see `RunStanding`), in one read. A cancel
+   * holds its task's lock (`cancelIfQueued`) until it commits or rolls back; this read tries
+   * the same lock, shared, and lets it go at once: it writes nothing.
+   */
+  async standings(ids: readonly string[]): Promise<Map<string, RunStanding>> {
+    const rows: Array<{ id: string; unfinished: boolean; uncontended: boolean }> =
+      await this.manager.query(
+        `SELECT id, status IN ('queued', 'running') AS unfinished,
+                pg_try_advisory_xact_lock_shared($2, hashtext(id::text)) AS uncontended
+           FROM tasks WHERE id = ANY($1::uuid[])`,
+        [ids, CANCEL_LOCK],
+      );
+    const standings = new Map<string, RunStanding>(ids.map((id) => [id, 'ended']));
+    for (const row of rows) {
+      if (row.unfinished) standings.set(row.id, row.uncontended ? 'free' : 'contended');
+    }
+    return standings;
+  }
+
   // The grouped writes below pass one array per column and pick each row's value by the
   // position of its id (`array_position`): a plain UPDATE ... WHERE id = ANY(...) on the primary
   // key. Joining a recordset instead cost PostgreSQL ~20 % more per statement (pgbench).
+  //
+  // Each one records its run (attempt, start) too: a quick run is never claimed (TaskRunner),
+  // so its outcome takes the task from queued to its end in one write.
 
   /**
    * Claims these tasks for a run (queued or running → running, as the given attempt), all in
@@ -207,30 +257,26 @@ export class TasksRepository extends TransactionalRepository<Task> {
   async markRunning(runs: readonly TaskRun[]): Promise<Set<string>> {
     const [rows]: [Array<{ id: string }>, number] = await this.manager.query(
       `UPDATE tasks t
-          SET status = 'running', updated_at = now(),
-              attempts = ($2::int[])[array_position($1::uuid[], t.id)],
-              started_at = coalesce(t.started_at, now()),
-              -- A job is running, so it reached its queue (whoever handed it off).
-              enqueued_at = coalesce(t.enqueued_at, now())
+          SET status = 'running', updated_at = now(), ${RUN_COLUMNS}
         WHERE t.id = ANY($1::uuid[]) AND t.status IN ('queued', 'running')
         RETURNING t.id`,
-      [runs.map((run) => run.id), runs.map((run) => run.attempt)],
+      runParameters(runs),
     );
     return new Set(rows.map((row) => row.id));
   }
 
-  /** Records these running tasks as succeeded, all in one statement. */
+  /** Records these runs' tasks (queued or running) as succeeded, all in one statement. */
   async markSucceeded(outcomes: readonly TaskSuccess[]): Promise<void> {
     await this.manager.query(
       `UPDATE tasks t
-          SET status = 'succeeded', progress = 100, error = NULL,
-              result = ($2::jsonb[])[array_position($1::uuid[], t.id)],
-              file_path = ($3::text[])[array_position($1::uuid[], t.id)],
-              file_content_type = ($4::text[])[array_position($1::uuid[], t.id)],
+          SET status = 'succeeded', progress = 100, error = NULL, ${RUN_COLUMNS},
+              result = ($4::jsonb[])[array_position($1::uuid[], t.id)],
+              file_path = ($5::text[])[array_position($1::uuid[], t.id)],
+              file_content_type = ($6::text[])[array_position($1::uuid[], t.id)],
               finished_at = now(), updated_at = now()
-        WHERE t.id = ANY($1::uuid[]) AND t.status = 'running'`,
+        WHERE t.id = ANY($1::uuid[]) AND t.status IN ('queued', 'running')`,
       [
-        outcomes.map(({ id }) => id),
+        ...runParameters(outcomes),
         outcomes.map(({ result }) => (result == null ? null : JSON.stringify(result))),
         outcomes.map(({ file }) => file?.path ?? null),
         outcomes.map(({ file }) => file?.contentType ?? null),
@@ -239,21 +285,22 @@ export class TasksRepository extends TransactionalRepository<Task> {
   }
 
   /**
-   * Records failed runs of these running tasks, all in one statement: `final` ends a task;
-   * otherwise it waits (queued) for its next attempt.
+   * Records failed runs of these tasks (queued or running), all in one statement: `final` ends
+   * a task; otherwise it waits (queued) for its next attempt.
    */
   async markFailed(outcomes: readonly TaskFailure[]): Promise<void> {
     await this.manager.query(
       `UPDATE tasks t
-          SET status = CASE WHEN ($3::boolean[])[array_position($1::uuid[], t.id)]
+          SET status = CASE WHEN ($5::boolean[])[array_position($1::uuid[], t.id)]
                             THEN 'failed' ELSE 'queued' END,
-              error = ($2::text[])[array_position($1::uuid[], t.id)],
-              finished_at = CASE WHEN ($3::boolean[])[array_position($1::uuid[], t.id)]
+              ${RUN_COLUMNS},
+              error = ($4::text[])[array_position($1::uuid[], t.id)],
+              finished_at = CASE WHEN ($5::boolean[])[array_position($1::uuid[], t.id)]
                                  THEN now() ELSE t.finished_at END,
               updated_at = now()
-        WHERE t.id = ANY($1::uuid[]) AND t.status = 'running'`,
+        WHERE t.id = ANY($1::uuid[]) AND t.status IN ('queued', 'running')`,
       [
-        outcomes.map(({ id }) => id),
+        ...runParameters(outcomes),
         outcomes.map(({ error }) => error),
         outcomes.map(({ final }) => final),
       ],
@@ -267,7 +314,15 @@ export class TasksRepository extends TransactionalRepository<Task> {
     );
   }
 
+  /**
+   * Cancels a queued task. Call it inside a transaction: the task's cancel lock is held until
+   * that ends, so a worker starting its job meanwhile waits for the outcome (`standings`).
+   */
   async cancelIfQueued(id: string): Promise<boolean> {
+    await this.manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2::text))', [
+      CANCEL_LOCK,
+      id,
+    ]);
     const result = await this.repository.update(
       { id, status: 'queued' },
       { status: 'cancelled', finishedAt: () => 'now()' },

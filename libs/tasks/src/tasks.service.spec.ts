@@ -104,7 +104,9 @@ describe('TasksService', () => {
   let outbox: jest.Mocked<TaskOutbox>;
   let queues: jest.Mocked<TaskQueues>;
   let permission: MaySubmitExports;
-  let queue: { remove: jest.Mock };
+  let queue: { remove: jest.Mock; getJobState: jest.Mock };
+  /** What the cancel's own transaction ended in. */
+  let transaction: 'committed' | 'rolled back' | undefined;
   let types: Map<string, RegisteredTaskType>;
 
   beforeEach(async () => {
@@ -118,7 +120,21 @@ describe('TasksService', () => {
     registry = built.mock(TaskRegistry);
     vault = built.mock(TaskPayloadVault);
     outbox = built.mock(TaskOutbox);
-    queue = { remove: jest.fn().mockResolvedValue(1) };
+    queue = {
+      remove: jest.fn().mockResolvedValue(1),
+      getJobState: jest.fn().mockResolvedValue('unknown'),
+    };
+    transaction = undefined;
+    tasks.inOwnTransaction.mockImplementation(async (work) => {
+      try {
+        const result = await work();
+        transaction = 'committed';
+        return result;
+      } catch (error) {
+        transaction = 'rolled back';
+        throw error;
+      }
+    });
     queues = built.mock(TaskQueues);
     queues.get.mockReturnValue(queue as unknown as Queue);
     queues.isConnected.mockResolvedValue(true);
@@ -307,6 +323,47 @@ describe('TasksService', () => {
       expect(cancelled.status).toBe('cancelled');
     });
 
+    it('answers 409 and rolls the cancel back when a worker holds the job (a quick run records no running state)', async () => {
+      tasks.findById.mockResolvedValue(task());
+      tasks.cancelIfQueued.mockResolvedValue(true);
+      queue.remove.mockResolvedValue(0);
+      queue.getJobState.mockResolvedValue('active');
+
+      expect(await problemOf(service.cancel('task-1', alice))).toMatchObject({
+        code: 'CONFLICT',
+        status: 409,
+        detail: 'The task is running: only queued tasks can be cancelled.',
+      });
+      expect(transaction).toBe('rolled back');
+      expect(queue.getJobState).toHaveBeenCalledWith('task-1');
+      expect(vault.remove).not.toHaveBeenCalled();
+    });
+
+    it('asks the queue while it holds the task row, and commits once the job is removed', async () => {
+      tasks.findById.mockResolvedValue(task());
+      const order: string[] = [];
+      tasks.cancelIfQueued.mockImplementation(async () => !!order.push('row cancelled'));
+      queue.remove.mockImplementation(async () => order.push('job removed') && 1);
+
+      await service.cancel('task-1', alice);
+
+      expect(order).toEqual(['row cancelled', 'job removed']);
+      expect(tasks.inOwnTransaction).toHaveBeenCalledTimes(1);
+      expect(transaction).toBe('committed');
+      expect(queue.getJobState).not.toHaveBeenCalled();
+    });
+
+    it('cancels a task whose job is not in the queue (not handed off yet, or waiting)', async () => {
+      tasks.findById.mockResolvedValue(task());
+      tasks.cancelIfQueued.mockResolvedValue(true);
+      queue.remove.mockResolvedValue(0);
+      queue.getJobState.mockResolvedValue('unknown');
+
+      await expect(service.cancel('task-1', alice)).resolves.toMatchObject({ id: 'task-1' });
+      expect(transaction).toBe('committed');
+      expect(vault.remove).toHaveBeenCalledWith('task-1');
+    });
+
     it('cancels without waiting for the queue when its Redis is unreachable', async () => {
       tasks.findById.mockResolvedValue(task());
       tasks.cancelIfQueued.mockResolvedValue(true);
@@ -314,6 +371,7 @@ describe('TasksService', () => {
 
       await expect(service.cancel('task-1', alice)).resolves.toMatchObject({ id: 'task-1' });
       expect(queue.remove).not.toHaveBeenCalled();
+      expect(transaction).toBe('committed');
     });
 
     it('still cancels when the job cannot be removed from the queue', async () => {

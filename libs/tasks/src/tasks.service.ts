@@ -11,6 +11,7 @@ import { validate } from 'class-validator';
 import { TaskDto, type ListTasksQuery } from './dto/task.dto';
 import { TaskOutbox } from './task-outbox';
 import { TaskPayloadVault } from './task-payload-vault';
+import type { TaskQueueName } from './task-queues';
 import { TaskQueues } from './task-queues.service';
 import { TaskRegistry, type RegisteredTaskType } from './task-registry';
 import { TaskWaiter } from './task-waiter';
@@ -86,25 +87,42 @@ export class TasksService {
     return toPage(rows, query.limit, (task) => TaskDto.from(task));
   }
 
-  /** Only a queued task can be cancelled; a running or finished one is a 409. */
+  /**
+   * Only a queued task can be cancelled; a running or finished one is a 409. A quick run
+   * records no `running` state (TaskRunner), so the queue is asked too, while the cancel holds
+   * the task's row: its job is removed unless a worker holds it, and a job a worker holds is
+   * running. A worker that starts the job meanwhile finds the row held and waits for the answer.
+   */
   async cancel(id: string, user: CurrentUser): Promise<TaskDto> {
     const task = await this.findVisible(id, user);
-    if (!(await this.tasks.cancelIfQueued(id))) {
-      throw new ProblemException(
+    const conflict = (status: string) =>
+      new ProblemException(
         'CONFLICT',
-        `The task is ${task.status}: only queued tasks can be cancelled.`,
+        `The task is ${status}: only queued tasks can be cancelled.`,
       );
-    }
+    await this.tasks.inOwnTransaction(async () => {
+      if (!(await this.tasks.cancelIfQueued(id))) throw conflict(task.status);
+      if (await this.isActiveInQueue(task.queue, id)) throw conflict('running');
+    });
     await this.vault.remove(id);
-    // If a worker picks the job up anyway, it sees the cancelled status and skips it; with
-    // Redis unreachable the removal is skipped rather than waited for.
-    if (await this.queues.isConnected(task.queue)) {
-      await this.queues
-        .get(task.queue)
-        .remove(id)
-        .catch((error: Error) => this.logger.warn(`Could not remove job ${id}: ${error.message}`));
-    }
     return TaskDto.from((await this.tasks.findById(id))!);
+  }
+
+  /**
+   * Removes the task's job unless a worker holds it; answers whether one does. With the
+   * queue's store unreachable nothing is asked (no worker takes a job then either; the job,
+   * if it reaches a worker later, finds its task cancelled and is skipped).
+   */
+  private async isActiveInQueue(name: TaskQueueName, id: string): Promise<boolean> {
+    if (!(await this.queues.isConnected(name))) return false;
+    const queue = this.queues.get(name);
+    try {
+      if ((await queue.remove(id)) === 1) return false;
+      return (await queue.getJobState(id)) === 'active';
+    } catch (error) {
+      this.logger.warn(`Could not remove job ${id}: ${(error as Error).message}`);
+      return false;
+    }
   }
 
   async file(
