@@ -39,8 +39,8 @@ class RunRevokedError extends Error {}
  * A quick run writes no `running` state: its outcome takes the task from queued to its end in
  * one write, grouped with other runs' outcomes. A run still going after `TASK_RUNNING_AFTER_MS`,
  * or reporting progress or a checkpoint, is claimed first (recorded as running, then kept
- * fresh by the worker's heartbeat). Before it starts, a run reads how its task stands; a row a
- * transaction holds (a cancel in progress) is claimed before running, which waits for it. A
+ * fresh by the worker's heartbeat). Before it starts, a run reads how its task stands; a task
+ * a cancel is under way for is claimed before running, which waits for the cancel to end. A
  * cancel that comes later finds the job active in its queue and answers 409 (TasksService).
  *
  * PostgreSQL unreachable: an outcome is recorded once it is back (retried with backoff, never
