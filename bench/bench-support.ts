@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { ResultsHeader } from './results-types';
 
 export const ROOT = resolve(__dirname, '..');
 export const RESULTS_DIR = join(__dirname, 'results');
@@ -306,6 +307,20 @@ export function withTargets<T extends object>(row: T, targets: Target[]): T & Ta
 }
 
 // --- Results --------------------------------------------------------------------------------
+
+/** What every results file starts with: when, where, and how the processes were pinned. */
+export function resultsHeader(machine: MachineInfo, pinning: Pinning): ResultsHeader {
+  return {
+    date: new Date().toISOString(),
+    machine,
+    pinning: {
+      used: pinning.used,
+      reason: pinning.reason,
+      loadCpus: pinning.loadCpus,
+      serverCpus: pinning.serverCpus,
+    },
+  };
+}
 
 export function writeResults(name: string, results: object): string {
   mkdirSync(RESULTS_DIR, { recursive: true });

@@ -36,6 +36,7 @@ import {
   benchRuns,
   checkTarget,
   describeSetup,
+  resultsHeader,
   detectPinning,
   envFlag,
   envNumber,
@@ -444,14 +445,7 @@ async function main(): Promise<void> {
       const { scenarios, measured, apiRuns } = await measureAll();
       results = {
         bench: 'http',
-        date: new Date().toISOString(),
-        machine,
-        pinning: {
-          used: pinning.used,
-          reason: pinning.reason,
-          loadCpus: pinning.loadCpus,
-          serverCpus: pinning.serverCpus,
-        },
+        ...resultsHeader(machine, pinning),
         settings: {
           runs: RUNS,
           durationSeconds: DURATION_S,

@@ -46,6 +46,7 @@ import {
   benchRuns,
   checkTarget,
   describeSetup,
+  resultsHeader,
   detectPinning,
   envNumber,
   machineInfo,
@@ -383,14 +384,7 @@ async function main(): Promise<void> {
     }
     results = {
       bench: 'queue',
-      date: new Date().toISOString(),
-      machine,
-      pinning: {
-        used: pinning.used,
-        reason: pinning.reason,
-        loadCpus: pinning.loadCpus,
-        serverCpus: pinning.serverCpus,
-      },
+      ...resultsHeader(machine, pinning),
       settings: {
         runs: RUNS,
         jobs: JOBS,

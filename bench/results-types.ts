@@ -8,7 +8,7 @@ export interface PinningSummary {
   serverCpus: string | null;
 }
 
-interface ResultsHeader {
+export interface ResultsHeader {
   /** ISO date of the end of the run. */
   date: string;
   machine: MachineInfo;
