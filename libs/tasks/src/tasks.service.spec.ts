@@ -291,6 +291,19 @@ describe('TasksService', () => {
       expect(queue.remove).not.toHaveBeenCalled();
     });
 
+    it('names the status the task has now when it finished after it was read', async () => {
+      tasks.findById
+        .mockResolvedValueOnce(task({ status: 'queued' }))
+        .mockResolvedValueOnce(task({ status: 'succeeded' }));
+      tasks.cancelIfQueued.mockResolvedValue(false);
+
+      expect(await problemOf(service.cancel('task-1', alice))).toMatchObject({
+        status: 409,
+        detail: 'The task is succeeded: only queued tasks can be cancelled.',
+      });
+      expect(transaction).toBe('rolled back');
+    });
+
     it('answers 404 for another user’s task, as if it did not exist', async () => {
       tasks.findById.mockResolvedValue(task({ ownerId: bob.id }));
 

@@ -101,7 +101,10 @@ export class TasksService {
         `The task is ${status}: only queued tasks can be cancelled.`,
       );
     await this.tasks.inOwnTransaction(async () => {
-      if (!(await this.tasks.cancelIfQueued(id))) throw conflict(task.status);
+      if (!(await this.tasks.cancelIfQueued(id))) {
+        // It left `queued` since it was read: say what it is now.
+        throw conflict((await this.tasks.findById(id))?.status ?? task.status);
+      }
       if (await this.isActiveInQueue(task.queue, id)) throw conflict('running');
     });
     await this.vault.remove(id);
