@@ -460,7 +460,7 @@ export interface paths {
         post?: never;
         /**
          * Cancel a queued task
-         * @description Only a queued task can be cancelled; a running or finished one is 409 CONFLICT.
+         * @description Only a queued task can be cancelled; a running or finished one is 409 CONFLICT. A task whose job a worker has just started counts as running even while it still reads `queued` (a quick run records no `running` state).
          *
          *     Errors besides the usual ones:
          *

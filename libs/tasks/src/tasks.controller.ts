@@ -106,7 +106,10 @@ export class TasksController {
   @Delete(':id')
   @ApiOperation({
     summary: 'Cancel a queued task',
-    description: 'Only a queued task can be cancelled; a running or finished one is 409 CONFLICT.',
+    description:
+      'Only a queued task can be cancelled; a running or finished one is 409 CONFLICT. A task ' +
+      'whose job a worker has just started counts as running even while it still reads ' +
+      '`queued` (a quick run records no `running` state).',
   })
   @ApiOkResponse({ type: TaskDto })
   @ApiConflictResponse({ description: 'The task is running or finished' })
