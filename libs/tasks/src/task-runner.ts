@@ -53,6 +53,11 @@ export class TaskRunner {
   private readonly outage = new OutageLog(this.logger, 'Recording task outcomes in PostgreSQL');
   private readonly running = new Set<string>();
   private readonly runningAfterMs: number;
+  /**
+   * Runs a function in the context this runner was built in, where no request or transaction
+   * is open: claims are written there (see RunClaim). Taken once, off the per-job path.
+   */
+  private readonly outsideAnyContext = AsyncLocalStorage.snapshot();
 
   constructor(
     private readonly registry: TaskRegistry,
@@ -100,9 +105,10 @@ export class TaskRunner {
       startedAt: new Date(),
     };
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const claim = new RunClaim(run, this.state, this.running);
+    const claim = new RunClaim(run, this.state, this.running, this.outsideAnyContext);
     const standing = await this.state.standing(taskId);
     if (standing === 'ended' || (standing === 'contended' && !(await claim.claim()))) {
+      this.logger.log(`Task ${taskId} is cancelled or already finished: skipped`);
       await this.skip(taskId, options.queue, options.name);
       return;
     }
@@ -118,7 +124,6 @@ export class TaskRunner {
   }
 
   private async skip(taskId: string, queue: string, type: string): Promise<void> {
-    this.logger.log(`Task ${taskId} is cancelled or already finished: skipped`);
     this.metrics.countRun(queue, type, 'skipped');
     await this.vault.remove(taskId);
   }
@@ -225,20 +230,19 @@ export class TaskRunner {
 /**
  * The `running` record of one run, written at most once: when the run has gone on for a while,
  * or before its first progress report or checkpoint, or before it starts when its row is
- * contended. The claim is written outside any transaction the handler has open (the context
- * of the run's start), so it commits on its own and can be grouped with other runs' claims.
+ * contended. The claim is written outside any transaction the handler has open (the runner's
+ * own context), so it commits on its own and can be grouped with other runs' claims.
  */
 class RunClaim {
   revoked = false;
   private claiming?: Promise<boolean>;
   private timer?: NodeJS.Timeout;
   private whenRevoked?: () => void;
-  private readonly outside = AsyncLocalStorage.snapshot();
-
   constructor(
     private readonly run: TaskRun,
     private readonly state: TaskStateWriter,
     private readonly running: Set<string>,
+    private readonly outside: <R>(work: () => R) => R,
   ) {}
 
   /** Claims the task (once); answers whether it is still unfinished. */
