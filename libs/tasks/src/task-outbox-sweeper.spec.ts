@@ -122,7 +122,7 @@ describe('TaskOutboxSweeper', () => {
       // Running tasks are offered only once their heartbeat is stale: twice the lock duration.
       expect(tasks.lockHandedOff).toHaveBeenCalledWith('girder', null, 60_000, 100);
       expect(outbox.handOff).toHaveBeenCalledWith([row('lost-queued'), running]);
-      expect(report).toEqual({ checked: 3, requeued: 2, failed: 0 });
+      expect(report).toEqual({ checked: 3, requeued: 2, failed: 0, notRequeued: 0 });
       expect(backend.findJobs).toHaveBeenCalledWith(queue, ['kept', 'lost-queued', 'lost-running']);
     });
 
@@ -139,7 +139,7 @@ describe('TaskOutboxSweeper', () => {
       );
       expect(vault.remove).toHaveBeenCalledWith('stalled');
       expect(outbox.handOff).not.toHaveBeenCalled();
-      expect(report).toEqual({ checked: 1, requeued: 0, failed: 1 });
+      expect(report).toEqual({ checked: 1, requeued: 0, failed: 1, notRequeued: 0 });
     });
 
     it('walks the tasks by id, and a periodic pass carries on where the last one stopped', async () => {
@@ -193,6 +193,22 @@ describe('TaskOutboxSweeper', () => {
     outbox.handOff.mockClear();
     await sweeper.tick();
     expect(tasks.lockHandedOff).toHaveBeenCalledTimes(2); // no full pass any more
+  });
+
+  it('keeps recovering after a data loss while lost tasks cannot be handed off yet (queues still reconnecting)', async () => {
+    backend.lost = true;
+    tasks.lockHandedOff.mockResolvedValue([row('lost')]);
+    outbox.handOff.mockResolvedValueOnce([]); // the queue is not connected again yet
+
+    await sweeper.tick();
+    outbox.handOff.mockResolvedValueOnce(['lost']);
+    await sweeper.tick(); // no loss reported any more, yet the recovery goes on
+
+    expect(outbox.handOff).toHaveBeenCalledTimes(2);
+    outbox.handOff.mockClear();
+    tasks.lockHandedOff.mockClear();
+    await sweeper.tick();
+    expect(tasks.lockHandedOff).not.toHaveBeenCalled(); // recovered: no full pass any more
   });
 
   it('a backend that never loses data (PostgreSQL) only sweeps', async () => {

@@ -26,6 +26,8 @@ export interface ReconcileReport {
   checked: number;
   requeued: number;
   failed: number;
+  /** Lost their job but could not be handed off again (the queue not reachable yet). */
+  notRequeued: number;
 }
 
 /**
@@ -113,8 +115,12 @@ export class TaskOutboxSweeper implements OnApplicationBootstrap, OnApplicationS
           );
           void this.schedules.registerAll();
         }
-        // Until it completes (PostgreSQL may be down too), every pass tries again.
+        // Until it completes (PostgreSQL may be down too, the queues may not have reconnected
+        // yet after the restart), every pass tries again.
         const report = await this.reconcile(Infinity);
+        if (report.notRequeued > 0) {
+          throw new Error(`${report.notRequeued} task(s) could not be re-queued yet`);
+        }
         this.recovering = false;
         this.logger.warn(
           `Recovered from ${this.backend.name} data loss: ${report.requeued} task(s) re-queued, ${report.failed} failed, ${report.checked} checked`,
@@ -166,7 +172,7 @@ export class TaskOutboxSweeper implements OnApplicationBootstrap, OnApplicationS
    * the runner recording it are failed.
    */
   async reconcile(maxRows: number): Promise<ReconcileReport> {
-    const report: ReconcileReport = { checked: 0, requeued: 0, failed: 0 };
+    const report: ReconcileReport = { checked: 0, requeued: 0, failed: 0, notRequeued: 0 };
     let cursor = maxRows === Infinity ? null : this.reconcileCursor;
     while (!this.stopped && report.checked < maxRows) {
       const page = await this.tasks.inOwnTransaction(async () => {
@@ -183,7 +189,9 @@ export class TaskOutboxSweeper implements OnApplicationBootstrap, OnApplicationS
             await this.vault.remove(row.id);
           }
         }
-        report.requeued += lost.length ? (await this.outbox.handOff(lost)).length : 0;
+        const requeued = lost.length ? (await this.outbox.handOff(lost)).length : 0;
+        report.requeued += requeued;
+        report.notRequeued += lost.length - requeued;
         return rows;
       });
       report.checked += page.length;
