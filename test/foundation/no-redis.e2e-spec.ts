@@ -9,7 +9,7 @@ const TRIPWIRE = resolve(__dirname, '../support/redis-tripwire.ts');
 /**
  * PostgreSQL-only mode (REDIS_URL unset): the real API and worker processes boot, serve and
  * stop without creating a single Redis client or opening a socket to a Redis port. Each runs
- * with a preload (`redis-tripwire.ts`) that reports every ioredis / node-redis client created
+ * with a preload (`redis-tripwire.ts`) that reports every ioredis client created
  * and every connection to port 6379 (a Redis server listens there on CI, so an attempt would
  * also succeed silently: only the tripwire tells). Runs whatever mode the suite is in.
  */

@@ -1,5 +1,5 @@
 // Preloaded (`node -r`) into an app process that must not use Redis: reports on stderr every
-// ioredis or node-redis client created and every TCP connection to a Redis port (6379), so a
+// ioredis client created (Girder's only Redis client library) and every TCP connection to a Redis port (6379), so a
 // test can assert that none happened. Nothing is blocked: the report is the evidence.
 /* eslint-disable @typescript-eslint/no-explicit-any -- it patches Node internals */
 import Module from 'node:module';
@@ -35,21 +35,6 @@ moduleInternals._load = function (this: unknown, request: string, ...rest: any[]
       },
     });
     return Wrapped;
-  }
-  if (request === '@redis/client' || request === 'redis') {
-    if (typeof loaded.createClient === 'function' && !loaded.createClient.__tripwire) {
-      const createClient = loaded.createClient;
-      const wrapped = function (this: unknown, ...args: any[]) {
-        report('node-redis client created');
-        return createClient.apply(this, args);
-      };
-      wrapped.__tripwire = true;
-      try {
-        loaded.createClient = wrapped;
-      } catch {
-        // a read-only export: client creation still shows up as a socket
-      }
-    }
   }
   return loaded;
 };

@@ -7,10 +7,10 @@ import { cacheBackendKind, cacheBackendProviders } from './cache-backend.provide
 import { PostgresInvalidationTransport } from './postgres-invalidation-transport';
 import { RedisCacheStore, RedisInvalidationTransport } from './redis-cache-store';
 
-const createClient = jest.fn((options: { url: string }) => ({ options, on: jest.fn() }));
-jest.mock('@keyv/redis', () => ({
-  createClient: (options: { url: string }) => createClient(options),
-  createKeyv: () => ({ on: jest.fn() }),
+const createClient = jest.fn((_url: string, _name: string) => ({ on: jest.fn() }));
+jest.mock('@girder/redis', () => ({
+  ...jest.requireActual('@girder/redis'),
+  createRedisClient: (url: string, name: string) => createClient(url, name),
 }));
 jest.mock('cache-manager', () => ({ createCache: () => ({}) }));
 
@@ -56,15 +56,11 @@ describe('cacheBackendProviders (the choice, made once from the configuration)',
     const { store, transport } = build(config);
     expect(store).toBeInstanceOf(RedisCacheStore);
     expect(transport).toBeInstanceOf(RedisInvalidationTransport);
-    expect(createClient).toHaveBeenCalledWith(
-      expect.objectContaining({ url: 'redis://cache:6379/1' }),
-    );
+    expect(createClient).toHaveBeenCalledWith('redis://cache:6379/1', 'girder-cache');
   });
 
   it('REDIS_URL alone: the cache uses it', () => {
     build(configWith({ REDIS_URL: 'redis://queues:6379/0' }));
-    expect(createClient).toHaveBeenCalledWith(
-      expect.objectContaining({ url: 'redis://queues:6379/0' }),
-    );
+    expect(createClient).toHaveBeenCalledWith('redis://queues:6379/0', 'girder-cache');
   });
 });

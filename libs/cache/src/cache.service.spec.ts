@@ -5,24 +5,20 @@ import { RedisKeys } from '@girder/redis';
 import { CacheService } from './cache.service';
 import { RedisCacheStore, RedisInvalidationTransport } from './redis-cache-store';
 
-/** The parts of a node-redis client CacheService uses: events, state, a few commands. */
+/** The parts of an ioredis client CacheService uses: events, state, a few commands. */
 class FakeClient extends EventEmitter {
-  isReady = true;
-  isOpen = true;
-  listener?: (message: string) => void;
+  status = 'ready';
   subscriber?: FakeClient;
-  readonly connect = jest.fn(async () => this);
-  readonly destroy = jest.fn();
+  readonly connect = jest.fn(async () => undefined);
+  readonly disconnect = jest.fn();
   readonly ping = jest.fn(async () => 'PONG');
-  readonly subscribe = jest.fn(async (_channel: string, listener: (message: string) => void) => {
-    this.listener = listener;
-  });
-  readonly del = jest.fn(async (_keys: string[]) => 1);
+  readonly subscribe = jest.fn(async (_channel: string) => 1);
+  readonly del = jest.fn(async (..._keys: string[]) => 1);
   readonly publish = jest.fn(async (_channel: string, _text: string) => 1);
-  readonly zRange = jest.fn(async (_key: string, _start: number, _stop: number) => [] as string[]);
+  readonly zrange = jest.fn(async (_key: string, _start: number, _stop: number) => [] as string[]);
   /** Every MULTI, as the commands queued on it. */
   readonly multis: Array<Array<[string, ...unknown[]]>> = [];
-  exec = jest.fn(async () => []);
+  exec = jest.fn(async () => [] as Array<[Error | null, unknown]>);
 
   duplicate(): FakeClient {
     this.subscriber = new FakeClient();
@@ -33,7 +29,7 @@ class FakeClient extends EventEmitter {
     const commands: Array<[string, ...unknown[]]> = [];
     this.multis.push(commands);
     const chain: Record<string, unknown> = {};
-    for (const name of ['del', 'publish', 'zRemRangeByScore', 'zAdd', 'pExpire']) {
+    for (const name of ['zremrangebyscore', 'zadd', 'pexpire']) {
       chain[name] = (...args: unknown[]) => {
         commands.push([name, ...args]);
         return chain;
@@ -48,10 +44,11 @@ const redis = { client: new FakeClient() };
 const keyv = { on: jest.fn(), getRaw: jest.fn() };
 const store = { set: jest.fn(async () => undefined), mdel: jest.fn(async () => true) };
 
-jest.mock('@keyv/redis', () => ({
-  createClient: () => redis.client,
-  createKeyv: () => keyv,
+jest.mock('@girder/redis', () => ({
+  ...jest.requireActual('@girder/redis'),
+  createRedisClient: () => redis.client,
 }));
+jest.mock('keyv', () => ({ Keyv: jest.fn(() => keyv) }));
 jest.mock('cache-manager', () => ({ createCache: () => store }));
 
 const CONFIG: Record<string, unknown> = {
@@ -97,15 +94,14 @@ describe('CacheService (the two levels and their coherence)', () => {
     await flush();
   });
   afterEach(() => cache.onApplicationShutdown());
+  /** A message as the subscription delivers it. */
+  const deliver = (text: string) => subscriber.emit('message', 'unit:cache-invalidation', text);
   // Outages are the point of some tests: keep their log lines out of the output (this file's
   // module registry only).
   beforeAll(() => Logger.overrideLogger(false));
 
   it('subscribes on a connection of its own, then answers repeated reads from memory', async () => {
-    expect(subscriber.subscribe).toHaveBeenCalledWith(
-      'unit:cache-invalidation',
-      expect.any(Function),
-    );
+    expect(subscriber.subscribe).toHaveBeenCalledWith('unit:cache-invalidation');
     expect(subscriber.ping).toHaveBeenCalled();
     inRedis({ name: 'Ada' });
     expect(await cache.get('k', TAGS)).toEqual({ name: 'Ada' });
@@ -116,7 +112,7 @@ describe('CacheService (the two levels and their coherence)', () => {
   it('goes to Redis while its main connection is down', async () => {
     inRedis('v');
     await cache.get('k', TAGS);
-    client.isReady = false;
+    client.status = 'connecting';
     expect(await cache.get('k', TAGS)).toBeUndefined();
     expect(keyv.getRaw).toHaveBeenCalledTimes(1); // not asked: fails open at once
   });
@@ -124,7 +120,7 @@ describe('CacheService (the two levels and their coherence)', () => {
   it('an invalidation message drops the entry (its own too: they follow a late deletion)', async () => {
     inRedis('old');
     await cache.get('k', TAGS);
-    subscriber.listener!(message(['users:1'], []));
+    deliver(message(['users:1'], []));
     inRedis('new');
     expect(await cache.get('k', TAGS)).toBe('new');
     expect(keyv.getRaw).toHaveBeenCalledTimes(2);
@@ -133,7 +129,7 @@ describe('CacheService (the two levels and their coherence)', () => {
   it('drops by the keys in the message too (entries read without their tags)', async () => {
     inRedis('old');
     await cache.get('k');
-    subscriber.listener!(message(['users:1'], ['k']));
+    deliver(message(['users:1'], ['k']));
     inRedis('new');
     expect(await cache.get('k')).toBe('new');
   });
@@ -142,7 +138,7 @@ describe('CacheService (the two levels and their coherence)', () => {
     inRedis('old');
     await cache.get('a', TAGS);
     await cache.get('b');
-    subscriber.listener!('not json');
+    deliver('not json');
     keyv.getRaw.mockClear();
     await cache.get('a', TAGS);
     await cache.get('b');
@@ -152,19 +148,19 @@ describe('CacheService (the two levels and their coherence)', () => {
   it('a dropped subscription drops everything and keeps nothing until it is back', async () => {
     inRedis('old');
     await cache.get('k', TAGS);
-    subscriber.isReady = false;
+    subscriber.status = 'reconnecting';
     subscriber.emit('error', new Error('Socket closed unexpectedly'));
-    subscriber.emit('reconnecting');
+    subscriber.emit('close');
     inRedis('new');
     expect(await cache.get('k', TAGS)).toBe('new');
     expect(await cache.get('k', TAGS)).toBe('new');
     expect(keyv.getRaw).toHaveBeenCalledTimes(3); // nothing kept meanwhile
 
-    // Back (the client has resubscribed by itself): used again once a PING is answered.
-    subscriber.isReady = true;
+    // Back: subscribed again, then used again once a PING is answered.
+    subscriber.status = 'ready';
     subscriber.emit('ready');
     await flush();
-    expect(subscriber.subscribe).toHaveBeenCalledTimes(1);
+    expect(subscriber.subscribe).toHaveBeenCalledTimes(2);
     await cache.get('k', TAGS);
     await cache.get('k', TAGS);
     expect(keyv.getRaw).toHaveBeenCalledTimes(4);
@@ -174,7 +170,7 @@ describe('CacheService (the two levels and their coherence)', () => {
     let answer!: (raw: unknown) => void;
     keyv.getRaw.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
     const read = cache.get('k', TAGS);
-    subscriber.listener!(message(['unrelated'], []));
+    deliver(message(['unrelated'], []));
     answer({ value: 'old', expires: Date.now() + 60_000 });
     expect(await read).toBe('old');
     inRedis('new');
@@ -185,10 +181,10 @@ describe('CacheService (the two levels and their coherence)', () => {
     it('deletes the tagged keys, then the indexes, then publishes, and drops locally', async () => {
       await cache.set('k', 'v', TAGS);
       client.multis.length = 0;
-      client.zRange.mockResolvedValue(['k']);
+      client.zrange.mockResolvedValue(['k']);
       await cache.invalidateTags(['users:1']);
       expect(store.mdel).toHaveBeenCalledWith(['k']);
-      expect(client.del).toHaveBeenCalledWith(['unit:cache-tag:users:1']);
+      expect(client.del).toHaveBeenCalledWith('unit:cache-tag:users:1');
       expect(client.del.mock.invocationCallOrder[0]).toBeLessThan(
         client.publish.mock.invocationCallOrder[0],
       );
@@ -199,7 +195,7 @@ describe('CacheService (the two levels and their coherence)', () => {
 
     it('drops every local entry when Redis cannot say which keys carry the tags', async () => {
       await cache.set('a', 'v', { tags: ['other'] });
-      client.zRange.mockRejectedValue(new Error('connection lost'));
+      client.zrange.mockRejectedValue(new Error('connection lost'));
       await cache.invalidateTags(['users:1']);
       inRedis('fresh');
       expect(await cache.get('a', { tags: ['other'] })).toBe('fresh');

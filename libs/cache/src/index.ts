@@ -22,6 +22,7 @@ export {
   CACHE_INVALIDATION_CHANNEL,
   PostgresInvalidationTransport,
 } from './postgres-invalidation-transport';
+export { IoredisKeyvStore } from './ioredis-keyv-store';
 export { RedisCacheStore, RedisInvalidationTransport } from './redis-cache-store';
 export { Cached, type CachedOptions } from './cached.decorator';
 export { stableSerialize } from './stable-serialize';

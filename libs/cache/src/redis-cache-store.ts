@@ -1,6 +1,7 @@
-import { RedisKeys } from '@girder/redis';
-import { createKeyv, createClient, type RedisClientType } from '@keyv/redis';
+import { RedisKeys, createRedisClient } from '@girder/redis';
 import { createCache, type Cache } from 'cache-manager';
+import type Redis from 'ioredis';
+import { Keyv } from 'keyv';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   InvalidationTransport,
@@ -8,36 +9,47 @@ import {
   type InvalidationEvents,
   type SharedEntry,
 } from './cache-backend';
+import { IoredisKeyvStore } from './ioredis-keyv-store';
+
+/** Options of the cache's connections: a cache must never make a request wait. */
+const CACHE_CLIENT_OPTIONS = {
+  // Refused at once while disconnected instead of queued; reconnection goes on in the background.
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  lazyConnect: true,
+  // Resubscribing is `RedisInvalidationTransport`'s job, so it knows when it is listening again.
+  autoResubscribe: false,
+} as const;
+
+/** ioredis's MULTI answers each command's error in place; the first one fails the write. */
+function throwFirstError(results: Array<[Error | null, unknown]> | null): void {
+  if (results === null) throw new Error('MULTI aborted');
+  const error = results.find(([failure]) => failure)?.[0];
+  if (error) throw error;
+}
 
 /**
- * The shared level in Redis mode: stock cache-manager over Keyv's maintained Redis store
- * (`@keyv/redis`). Values live under `<REDIS_KEY_PREFIX>:cache:<key>`; tag indexes, on the same
- * client, under `<REDIS_KEY_PREFIX>:cache-tag:<tag>`: a sorted set of the keys carrying the tag
- * scored by their expiry, pruned on every write to the tag, so invalidation never scans the
- * keyspace and an index holds at most its tag's live entries. The client never queues commands
- * while disconnected (a cache must not make a request wait) and reconnects in the background.
+ * The shared level in Redis mode: stock cache-manager over Keyv, stored through Girder's
+ * ioredis (`IoredisKeyvStore`). Values live under `<REDIS_KEY_PREFIX>:cache:<key>`; tag
+ * indexes, on the same client, under `<REDIS_KEY_PREFIX>:cache-tag:<tag>`: a sorted set of the
+ * keys carrying the tag scored by their expiry, pruned on every write to the tag, so
+ * invalidation never scans the keyspace and an index holds at most its tag's live entries. The
+ * client never queues commands while disconnected (a cache must not make a request wait) and
+ * reconnects in the background.
  */
 export class RedisCacheStore extends SharedCacheStore {
-  readonly client: RedisClientType;
-  private readonly keyv: ReturnType<typeof createKeyv>;
+  readonly client: Redis;
+  private readonly keyv: Keyv;
   private readonly cache: Cache;
   private readonly tagPrefix: string;
 
   constructor(url: string, keys: RedisKeys) {
     super();
-    this.client = createClient({
-      url,
-      name: 'girder-cache',
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: 2_000,
-        reconnectStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-      },
-    });
+    this.client = createRedisClient(url, 'girder-cache', CACHE_CLIENT_OPTIONS);
     this.client.on('error', () => undefined); // CacheService reports outages once.
-    this.keyv = createKeyv(this.client, {
+    this.keyv = new Keyv({
+      store: new IoredisKeyvStore(this.client),
       namespace: keys.key('cache'),
-      keyPrefixSeparator: ':',
       throwOnErrors: true,
     });
     this.keyv.on('error', () => undefined);
@@ -46,7 +58,7 @@ export class RedisCacheStore extends SharedCacheStore {
   }
 
   get ready(): boolean {
-    return this.client.isReady;
+    return this.client.status === 'ready';
   }
 
   async connect(waitMs: number): Promise<void> {
@@ -69,39 +81,39 @@ export class RedisCacheStore extends SharedCacheStore {
     const multi = this.client.multi();
     for (const tag of tags) {
       const tagKey = this.tagPrefix + tag;
-      multi.zRemRangeByScore(tagKey, '-inf', now);
-      multi.zAdd(tagKey, { score: now + ttlMs, value: key });
+      multi.zremrangebyscore(tagKey, '-inf', now);
+      multi.zadd(tagKey, now + ttlMs, key);
       // The index lives as long as its longest-lived key (NX: first set; GT: extend only).
-      multi.pExpire(tagKey, ttlMs, 'NX');
-      multi.pExpire(tagKey, ttlMs, 'GT');
+      multi.pexpire(tagKey, ttlMs, 'NX');
+      multi.pexpire(tagKey, ttlMs, 'GT');
     }
-    await multi.exec();
+    throwFirstError(await multi.exec());
   }
 
   async invalidate(tags: readonly string[]): Promise<string[]> {
     const tagKeys = tags.map((tag) => this.tagPrefix + tag);
-    const members = await Promise.all(tagKeys.map((tagKey) => this.client.zRange(tagKey, 0, -1)));
+    const members = await Promise.all(tagKeys.map((tagKey) => this.client.zrange(tagKey, 0, -1)));
     const keys = [...new Set(members.flat())];
     if (keys.length > 0) await this.cache.mdel(keys);
-    await this.client.del(tagKeys);
+    await this.client.del(...tagKeys);
     return keys;
   }
 
   async close(): Promise<void> {
-    if (this.client.isOpen) this.client.destroy();
+    this.client.disconnect();
   }
 }
 
 /**
  * Invalidations over Redis pub/sub, on the cache's Redis: published on
  * `<REDIS_KEY_PREFIX>:cache-invalidation` by the store's client, received on a connection of
- * its own (node-redis resubscribes after a reconnection before it reports ready). A PING on
- * that connection is answered after every message published before it.
+ * its own, which subscribes again after every reconnection before it reports listening. A
+ * PING on that connection is answered after every message published before it.
  */
 export class RedisInvalidationTransport extends InvalidationTransport {
   readonly maxMessageBytes = Number.POSITIVE_INFINITY;
   private readonly channel: string;
-  private subscriber?: RedisClientType;
+  private subscriber?: Redis;
   private subscribed = false;
 
   constructor(
@@ -113,12 +125,19 @@ export class RedisInvalidationTransport extends InvalidationTransport {
   }
 
   open(events: InvalidationEvents): void {
-    const subscriber = this.store.client.duplicate({ name: 'girder-cache-invalidations' });
+    const subscriber = this.store.client.duplicate({
+      ...CACHE_CLIENT_OPTIONS,
+      connectionName: 'girder-cache-invalidations',
+    });
     this.subscriber = subscriber;
+    subscriber.on('message', (channel: string, text: string) => {
+      if (channel === this.channel) events.message(text);
+    });
     subscriber.on('error', (error: Error) => events.lost(error));
-    subscriber.on('reconnecting', () => events.lost());
-    subscriber.on('end', () => events.lost());
-    // After a reconnection the client has resubscribed before it says 'ready'.
+    subscriber.on('close', () => {
+      this.subscribed = false;
+      events.lost();
+    });
     subscriber.on('ready', () => void this.subscribe(subscriber, events));
     subscriber.connect().catch(() => undefined);
   }
@@ -129,24 +148,23 @@ export class RedisInvalidationTransport extends InvalidationTransport {
 
   async ping(): Promise<void> {
     const subscriber = this.subscriber;
-    if (!subscriber?.isReady || !this.subscribed) throw new Error('not subscribed');
+    if (subscriber?.status !== 'ready' || !this.subscribed) throw new Error('not subscribed');
     await subscriber.ping();
   }
 
   async close(): Promise<void> {
-    if (this.subscriber?.isOpen) this.subscriber.destroy();
+    this.subscriber?.disconnect();
   }
 
-  private async subscribe(subscriber: RedisClientType, events: InvalidationEvents): Promise<void> {
-    if (!this.subscribed) {
-      try {
-        await subscriber.subscribe(this.channel, (text: string) => events.message(text));
-        this.subscribed = true;
-      } catch (error) {
-        events.lost(error); // tried again at the next 'ready'
-        return;
-      }
+  /** On every (re)connection: the connection starts unsubscribed (`autoResubscribe: false`). */
+  private async subscribe(subscriber: Redis, events: InvalidationEvents): Promise<void> {
+    try {
+      await subscriber.subscribe(this.channel);
+      this.subscribed = true;
+    } catch (error) {
+      events.lost(error); // tried again at the next 'ready'
+      return;
     }
-    if (subscriber.isReady) events.listening();
+    if (subscriber.status === 'ready') events.listening();
   }
 }
