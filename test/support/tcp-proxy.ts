@@ -2,14 +2,16 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy on a free loopback port in front of a real server, which a test can cut (every
- * connection dropped, new ones refused) and restore, or freeze and thaw (bytes held, nothing
- * closed), to play an outage without touching the shared server.
+ * connection dropped, new ones refused), make hang up (every connection dropped, new ones
+ * accepted and closed at once) and restore, or freeze and thaw (bytes held, nothing closed),
+ * to play an outage without touching the shared server.
  */
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private readonly pairs = new Set<[client: Socket, upstream: Socket]>();
   private frozen = false;
+  private hangingUp = false;
   port = 0;
 
   constructor(
@@ -19,6 +21,10 @@ export class TcpProxy {
 
   async start(port = 0): Promise<number> {
     this.server = createServer((client) => {
+      if (this.hangingUp) {
+        client.destroy();
+        return;
+      }
       const upstream = connect(this.targetPort, this.targetHost);
       for (const socket of [client, upstream]) {
         // As Redis and its clients do: no Nagle delay on small writes, which would hold
@@ -57,6 +63,19 @@ export class TcpProxy {
   }
 
   /**
+   * Drops every open connection and closes every new one as soon as it is accepted: what a
+   * client sees of a pooler or load balancer in front of a server that is down. Its errors
+   * are "connection terminated", not "connection refused".
+   */
+  hangUp(): void {
+    this.hangingUp = true;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    this.pairs.clear();
+    this.frozen = false;
+  }
+
+  /**
    * Holds every byte in both directions without closing anything: a stalled network path,
    * which neither side notices. `thaw()` delivers what was held, in order.
    */
@@ -75,8 +94,9 @@ export class TcpProxy {
     for (const pair of this.pairs) link(pair);
   }
 
-  /** Listens again on the same port (nothing to do when it is not cut). */
+  /** Passes connections on again, listening again on the same port if it was cut. */
   async restore(): Promise<void> {
+    this.hangingUp = false;
     if (!this.server) await this.start(this.port);
   }
 
