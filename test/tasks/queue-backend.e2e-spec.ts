@@ -41,6 +41,17 @@ describe('the PostgreSQL queue backend on a fresh database', () => {
     }
     await Promise.all(processes.map((process, i) => process.waitFor(ready[i], 200, 90_000)));
 
+    // Ready means the queues' database answers; on a busy machine the migrations (one
+    // transaction) may still be committing then, so their ledger is awaited, not assumed.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const [{ migrated }] = await database.query(
+        'SELECT to_regclass($1) IS NOT NULL AS migrated',
+        [`"${schema}".migration`],
+      );
+      if (migrated || Date.now() > deadline) break;
+      await new Promise((done) => setTimeout(done, 100));
+    }
     const ledger: Array<{ version: number }> = await database.query(
       `SELECT version FROM "${schema}".migration ORDER BY version`,
     );
