@@ -98,9 +98,11 @@ describe('the PostgreSQL queue backend through a database outage', () => {
     await proxy.restore();
 
     expect(late).toBeLessThan(500);
-    // About one failed fetch a second (the worker's retry delay), not one per tick.
+    // Each worker's fetch fails about once a second (its retry delay), with the connections'
+    // other queries: tens of errors (up to 35 seen on a busy CI machine), where a busy loop
+    // makes thousands (11,801 in a run without the mend).
     expect(errors).toBeGreaterThan(0);
-    expect(errors).toBeLessThan(30);
+    expect(errors).toBeLessThan(300);
     expect(await runsAJob(queue, worker, 'after')).toBe('after');
   }, 60_000);
 
