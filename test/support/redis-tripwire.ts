@@ -1,6 +1,6 @@
 // Preloaded (`node -r`) into an app process that must not use Redis: reports on stderr every
-// ioredis client created (Girder's only Redis client library) and every TCP connection to a Redis port (6379), so a
-// test can assert that none happened. Nothing is blocked: the report is the evidence.
+// ioredis client created (Girder's only Redis client library) and every TCP connection to a
+// Redis port (6379), so a test can assert that none happened. Nothing is blocked: the report is the evidence.
 /* eslint-disable @typescript-eslint/no-explicit-any -- it patches Node internals */
 import Module from 'node:module';
 import net from 'node:net';

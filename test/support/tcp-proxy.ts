@@ -55,10 +55,7 @@ export class TcpProxy {
   async cut(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
-    this.pairs.clear();
-    this.frozen = false;
+    this.dropConnections();
     if (server) await new Promise<void>((done) => server.close(() => done()));
   }
 
@@ -69,6 +66,10 @@ export class TcpProxy {
    */
   hangUp(): void {
     this.hangingUp = true;
+    this.dropConnections();
+  }
+
+  private dropConnections(): void {
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
     this.pairs.clear();

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ADMIN } from '../support/api-client';
 import { AppProcess, freePort } from '../support/app-process';
+import { waitUntil } from '../support/throwaway-redis';
 
 /**
  * PostgreSQL-only mode (REDIS_URL unset) on a database whose queue schema does not exist yet:
@@ -43,15 +44,17 @@ describe('the PostgreSQL queue backend on a fresh database', () => {
 
     // Ready means the queues' database answers; on a busy machine the migrations (one
     // transaction) may still be committing then, so their ledger is awaited, not assumed.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const [{ migrated }] = await database.query(
-        'SELECT to_regclass($1) IS NOT NULL AS migrated',
-        [`"${schema}".migration`],
-      );
-      if (migrated || Date.now() > deadline) break;
-      await new Promise((done) => setTimeout(done, 100));
-    }
+    await waitUntil(
+      async () => {
+        const [{ migrated }] = await database.query(
+          'SELECT to_regclass($1) IS NOT NULL AS migrated',
+          [`"${schema}".migration`],
+        );
+        return migrated as boolean;
+      },
+      30_000,
+      'the queue schema migration ledger',
+    );
     const ledger: Array<{ version: number }> = await database.query(
       `SELECT version FROM "${schema}".migration ORDER BY version`,
     );
