@@ -269,6 +269,53 @@ describe('cache', () => {
     });
   });
 
+  describeWithRedis('round trips of a cached read', () => {
+    it('a signed-in cached read makes one Redis round trip, the rate limit’s: the session check and the answer come from memory', async () => {
+      // A prefix of its own: every command naming it comes from this app, not from other suites.
+      const ownPrefix = `${prefix}_round_trips`;
+      const own = await withEnv({ REDIS_KEY_PREFIX: ownPrefix }, () => createApiApp());
+      const watcher = new Redis(e2eRedisUrl!);
+      const monitor = await watcher.monitor(); // a connection of its own
+      try {
+        const client = new ApiClient(own);
+        const session = await client.register();
+        const read = () => client.get('/api/v1/users/me', session.accessToken);
+        expect((await read()).headers['x-cache']).toBe('MISS');
+
+        const commands: string[][] = [];
+        const marker = `${ownPrefix}:end-of-reads`;
+        let markerSeen!: () => void;
+        const markerReported = new Promise<void>((done) => (markerSeen = done));
+        monitor.on('monitor', (_time: string, args: string[], source: string) => {
+          if (args.includes(marker)) return markerSeen();
+          // What a script runs inside Redis is reported too, from "lua": not a round trip.
+          if (source !== 'lua' && args.some((arg) => arg.includes(ownPrefix)))
+            commands.push(args.map((arg) => (arg.length > 100 ? `${arg.slice(0, 40)}…` : arg)));
+        });
+        const reads = 10;
+        for (let n = 0; n < reads; n += 1) {
+          const response = await read();
+          expect(response.status).toBe(200);
+          expect(response.headers['x-cache']).toBe('HIT');
+        }
+        // MONITOR reports commands in the order Redis ran them: once this one is reported, every
+        // command of the reads above has been.
+        await redisClient().get(marker);
+        await markerReported;
+
+        expect(commands).toHaveLength(reads);
+        for (const [command, ...args] of commands) {
+          expect(command.toLowerCase()).toMatch(/^eval(sha)?$/);
+          expect(args.join(' ')).toContain(`${ownPrefix}:throttle`);
+        }
+      } finally {
+        monitor.disconnect();
+        await watcher.quit();
+        await own.close();
+      }
+    });
+  });
+
   describe('CACHE_ENABLED=false', () => {
     it('answers every read from the database and stores nothing', async () => {
       const uncached = await withEnv({ CACHE_ENABLED: 'false' }, () => createApiApp());
