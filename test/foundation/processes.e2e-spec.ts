@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from '../support/api-client';
-import { AppProcess, freePort } from '../support/app-process';
+import { AppProcess, type AppProcessOptions, freePort } from '../support/app-process';
 import { e2eRedisUrl } from '../support/redis-mode';
 
 /** The value a variable has in .env.example: what a user who copies it to .env runs with. */
@@ -16,8 +16,12 @@ function exampleValue(name: string): string {
 /** The real entry points as separate processes: boot, health, shutdown and bad configuration. */
 describe('app processes', () => {
   const processes: AppProcess[] = [];
-  const start = (entry: 'api' | 'worker', env: Record<string, string> = {}): AppProcess => {
-    const app = new AppProcess(entry, env);
+  const start = (
+    entry: 'api' | 'worker',
+    env: Record<string, string> = {},
+    options: AppProcessOptions = {},
+  ): AppProcess => {
+    const app = new AppProcess(entry, env, options);
     processes.push(app);
     return app;
   };
@@ -122,23 +126,38 @@ describe('app processes', () => {
     expect(summary).toMatchObject({ userId: session.user.id, res: { statusCode: 200 } });
   });
 
-  it('writes the log asynchronously yet loses no line on exit; probes are not logged', async () => {
+  const requests = 300;
+  const flushed = (ids: Set<string>) => [...ids].filter((id) => id.startsWith('flush-'));
+
+  /**
+   * Has the API log `requests` requests while its log reader lags (this side stops reading, so
+   * once the pipe is full the lines wait in the API's memory), ends it with `end`, reads again,
+   * and answers the request ids of the log lines that arrived.
+   */
+  async function logBehindASlowReader(
+    preload: string[],
+    end: (api: AppProcess) => void,
+  ): Promise<{ api: AppProcess; exit: Awaited<AppProcess['exited']>; ids: Set<string> }> {
     const port = await freePort();
-    const api = start('api', { PORT: String(port) });
-    await api.waitFor(`http://127.0.0.1:${port}/health/live`);
-    const requests = 300;
+    const api = start('api', { PORT: String(port) }, { preload });
+    const base = `http://127.0.0.1:${port}`;
+    await api.waitFor(`${base}/health/live`);
+    api.pauseOutput();
+    // Lines of some 2.5 kB (the user agent is logged): far more than the pipe holds.
+    const userAgent = `slow-reader/${'x'.repeat(2_000)}`;
     await Promise.all(
       Array.from({ length: requests }, (_, n) =>
-        fetch(`http://127.0.0.1:${port}/api/v1/no-such-route`, {
-          headers: { 'X-Request-ID': `flush-${n}` },
+        fetch(`${base}/api/v1/no-such-route`, {
+          headers: { 'X-Request-ID': `flush-${n}`, 'User-Agent': userAgent },
         }),
       ),
     );
-    await fetch(`http://127.0.0.1:${port}/health/live`, { headers: { 'X-Request-ID': 'probe-1' } });
-    // Straight to SIGTERM: whatever is still buffered must be written before the process ends.
-    api.kill('SIGTERM');
-    expect(await api.exited).toEqual({ code: 0, signal: null });
-
+    await fetch(`${base}/health/live`, { headers: { 'X-Request-ID': 'probe-1' } });
+    await fetch(`${base}/metrics`, { headers: { 'X-Request-ID': 'scrape-1' } });
+    end(api);
+    await sleep(300); // the process is ending while its lines still wait
+    api.resumeOutput();
+    const exit = await api.exited;
     const ids = new Set(
       api.text
         .split('\n')
@@ -146,8 +165,25 @@ describe('app processes', () => {
         .map((line) => (JSON.parse(line) as { requestId?: string }).requestId)
         .filter((id): id is string => id !== undefined),
     );
-    expect([...ids].filter((id) => id.startsWith('flush-'))).toHaveLength(requests);
+    return { api, exit, ids };
+  }
+
+  it('writes the log asynchronously yet loses no line on SIGTERM behind a slow reader; probes and scrapes are not logged', async () => {
+    const { exit, ids } = await logBehindASlowReader([], (api) => api.kill('SIGTERM'));
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(flushed(ids)).toHaveLength(requests);
     expect(ids.has('probe-1')).toBe(false);
+    expect(ids.has('scrape-1')).toBe(false);
+  });
+
+  it('dies of an uncaught exception without losing a line it had logged, and says why', async () => {
+    const { api, exit, ids } = await logBehindASlowReader(
+      ['test/support/fatal-on-sigusr2.ts'],
+      (api) => api.kill('SIGUSR2'),
+    );
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(api.text).toContain('simulated fatal error (SIGUSR2)');
+    expect(flushed(ids)).toHaveLength(requests);
   });
 
   it('a quiet API writes a request log line within moments, without waiting for more lines or for exit', async () => {

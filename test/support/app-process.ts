@@ -19,13 +19,22 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+export interface AppProcessOptions {
+  /** Modules (paths from the repository root) loaded before the entry point, e.g. test hooks. */
+  preload?: string[];
+}
+
 /** One real app process (API or worker) run from the TypeScript sources, as `npm run start:dev` would. */
 export class AppProcess {
   readonly output: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
 
-  constructor(entry: keyof typeof ENTRY_POINTS, env: Record<string, string> = {}) {
+  constructor(
+    entry: keyof typeof ENTRY_POINTS,
+    env: Record<string, string> = {},
+    options: AppProcessOptions = {},
+  ) {
     this.child = spawn(
       process.execPath,
       [
@@ -33,6 +42,7 @@ export class AppProcess {
         'ts-node/register/transpile-only',
         '-r',
         'tsconfig-paths/register',
+        ...(options.preload ?? []).flatMap((module) => ['-r', resolve(ROOT, module)]),
         ENTRY_POINTS[entry],
       ],
       {
@@ -54,6 +64,18 @@ export class AppProcess {
 
   get text(): string {
     return this.output.join('');
+  }
+
+  /**
+   * Stops reading the process's stdout: once the pipe's buffer is full, what it writes waits in
+   * its own memory (a log reader that cannot keep up). `resumeOutput` reads again.
+   */
+  pauseOutput(): void {
+    this.child.stdout!.pause();
+  }
+
+  resumeOutput(): void {
+    this.child.stdout!.resume();
   }
 
   kill(signal: NodeJS.Signals): void {
