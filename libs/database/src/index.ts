@@ -1,6 +1,7 @@
 export { BaseEntity } from './base.entity';
 export { buildDataSourceOptions, type DatabaseConnectionSettings } from './data-source-options';
 export { DatabaseModule } from './database.module';
+export { PreparedStatement } from './prepared-statement';
 export { SnakeNamingStrategy } from './snake-naming.strategy';
 export { assertTestDatabase } from './test-database-guard';
 export {

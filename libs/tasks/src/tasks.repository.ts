@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { TransactionalRepository } from '@girder/database';
+import { PreparedStatement, TransactionalRepository } from '@girder/database';
 import type { KeysetPosition } from '@girder/http';
 import { In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -69,6 +69,51 @@ function runParameters(runs: readonly TaskRun[]): [string[], number[], Date[]] {
     runs.map((run) => run.startedAt),
   ];
 }
+
+// The worker's and the outbox's statements, run for every task: prepared once per connection.
+const MARK_ENQUEUED = new PreparedStatement(
+  'girder_tasks_mark_enqueued',
+  `UPDATE tasks SET enqueued_at = now() WHERE id = ANY($1::uuid[]) AND enqueued_at IS NULL`,
+);
+
+const STANDINGS = new PreparedStatement(
+  'girder_tasks_standings',
+  `SELECT id, status IN ('queued', 'running') AS unfinished,
+          pg_try_advisory_xact_lock_shared($2, hashtext(id::text)) AS uncontended
+     FROM tasks WHERE id = ANY($1::uuid[])`,
+);
+
+const MARK_RUNNING = new PreparedStatement(
+  'girder_tasks_mark_running',
+  `UPDATE tasks t
+       SET status = 'running', updated_at = now(), ${RUN_COLUMNS}
+     WHERE t.id = ANY($1::uuid[]) AND t.status IN ('queued', 'running')
+     RETURNING t.id`,
+);
+
+const MARK_SUCCEEDED = new PreparedStatement(
+  'girder_tasks_mark_succeeded',
+  `UPDATE tasks t
+       SET status = 'succeeded', progress = 100, error = NULL, ${RUN_COLUMNS},
+           result = ($4::jsonb[])[array_position($1::uuid[], t.id)],
+           file_path = ($5::text[])[array_position($1::uuid[], t.id)],
+           file_content_type = ($6::text[])[array_position($1::uuid[], t.id)],
+           finished_at = now(), updated_at = now()
+     WHERE t.id = ANY($1::uuid[]) AND t.status IN ('queued', 'running')`,
+);
+
+const MARK_FAILED = new PreparedStatement(
+  'girder_tasks_mark_failed',
+  `UPDATE tasks t
+       SET status = CASE WHEN ($5::boolean[])[array_position($1::uuid[], t.id)]
+                         THEN 'failed' ELSE 'queued' END,
+           ${RUN_COLUMNS},
+           error = ($4::text[])[array_position($1::uuid[], t.id)],
+           finished_at = CASE WHEN ($5::boolean[])[array_position($1::uuid[], t.id)]
+                              THEN now() ELSE t.finished_at END,
+           updated_at = now()
+     WHERE t.id = ANY($1::uuid[]) AND t.status IN ('queued', 'running')`,
+);
 
 @Injectable()
 export class TasksRepository extends TransactionalRepository<Task> {
@@ -162,10 +207,7 @@ export class TasksRepository extends TransactionalRepository<Task> {
   /** Records that these tasks' jobs are in their queue. */
   async markEnqueued(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.manager.query(
-      `UPDATE tasks SET enqueued_at = now() WHERE id = ANY($1::uuid[]) AND enqueued_at IS NULL`,
-      [ids],
-    );
+    await MARK_ENQUEUED.query(this.manager, [ids]);
   }
 
   /** The worker's heartbeat for the tasks it is running (see `lockHandedOff`). */
@@ -230,12 +272,7 @@ export class TasksRepository extends TransactionalRepository<Task> {
    */
   async standings(ids: readonly string[]): Promise<Map<string, RunStanding>> {
     const rows: Array<{ id: string; unfinished: boolean; uncontended: boolean }> =
-      await this.manager.query(
-        `SELECT id, status IN ('queued', 'running') AS unfinished,
-                pg_try_advisory_xact_lock_shared($2, hashtext(id::text)) AS uncontended
-           FROM tasks WHERE id = ANY($1::uuid[])`,
-        [ids, CANCEL_LOCK],
-      );
+      await STANDINGS.query(this.manager, [ids, CANCEL_LOCK]);
     const standings = new Map<string, RunStanding>(ids.map((id) => [id, 'ended']));
     for (const row of rows) {
       if (row.unfinished) standings.set(row.id, row.uncontended ? 'free' : 'contended');
@@ -255,11 +292,8 @@ export class TasksRepository extends TransactionalRepository<Task> {
    * one statement; answers the ids claimed. A cancelled or finished task is not claimed.
    */
   async markRunning(runs: readonly TaskRun[]): Promise<Set<string>> {
-    const [rows]: [Array<{ id: string }>, number] = await this.manager.query(
-      `UPDATE tasks t
-          SET status = 'running', updated_at = now(), ${RUN_COLUMNS}
-        WHERE t.id = ANY($1::uuid[]) AND t.status IN ('queued', 'running')
-        RETURNING t.id`,
+    const [rows]: [Array<{ id: string }>, number] = await MARK_RUNNING.query(
+      this.manager,
       runParameters(runs),
     );
     return new Set(rows.map((row) => row.id));
@@ -267,21 +301,12 @@ export class TasksRepository extends TransactionalRepository<Task> {
 
   /** Records these runs' tasks (queued or running) as succeeded, all in one statement. */
   async markSucceeded(outcomes: readonly TaskSuccess[]): Promise<void> {
-    await this.manager.query(
-      `UPDATE tasks t
-          SET status = 'succeeded', progress = 100, error = NULL, ${RUN_COLUMNS},
-              result = ($4::jsonb[])[array_position($1::uuid[], t.id)],
-              file_path = ($5::text[])[array_position($1::uuid[], t.id)],
-              file_content_type = ($6::text[])[array_position($1::uuid[], t.id)],
-              finished_at = now(), updated_at = now()
-        WHERE t.id = ANY($1::uuid[]) AND t.status IN ('queued', 'running')`,
-      [
-        ...runParameters(outcomes),
-        outcomes.map(({ result }) => (result == null ? null : JSON.stringify(result))),
-        outcomes.map(({ file }) => file?.path ?? null),
-        outcomes.map(({ file }) => file?.contentType ?? null),
-      ],
-    );
+    await MARK_SUCCEEDED.query(this.manager, [
+      ...runParameters(outcomes),
+      outcomes.map(({ result }) => (result == null ? null : JSON.stringify(result))),
+      outcomes.map(({ file }) => file?.path ?? null),
+      outcomes.map(({ file }) => file?.contentType ?? null),
+    ]);
   }
 
   /**
@@ -289,22 +314,11 @@ export class TasksRepository extends TransactionalRepository<Task> {
    * a task; otherwise it waits (queued) for its next attempt.
    */
   async markFailed(outcomes: readonly TaskFailure[]): Promise<void> {
-    await this.manager.query(
-      `UPDATE tasks t
-          SET status = CASE WHEN ($5::boolean[])[array_position($1::uuid[], t.id)]
-                            THEN 'failed' ELSE 'queued' END,
-              ${RUN_COLUMNS},
-              error = ($4::text[])[array_position($1::uuid[], t.id)],
-              finished_at = CASE WHEN ($5::boolean[])[array_position($1::uuid[], t.id)]
-                                 THEN now() ELSE t.finished_at END,
-              updated_at = now()
-        WHERE t.id = ANY($1::uuid[]) AND t.status IN ('queued', 'running')`,
-      [
-        ...runParameters(outcomes),
-        outcomes.map(({ error }) => error),
-        outcomes.map(({ final }) => final),
-      ],
-    );
+    await MARK_FAILED.query(this.manager, [
+      ...runParameters(outcomes),
+      outcomes.map(({ error }) => error),
+      outcomes.map(({ final }) => final),
+    ]);
   }
 
   async failQueued(id: string, error: string): Promise<void> {
