@@ -1,10 +1,9 @@
-import { resolve } from 'node:path';
 import { ApiClient } from '../support/api-client';
 import { AppProcess, freePort } from '../support/app-process';
 import { sample } from '../support/prometheus';
 import { e2eRedisUrl } from '../support/redis-mode';
 
-const TRIPWIRE = resolve(__dirname, '../support/redis-tripwire.ts');
+const TRIPWIRE = { preload: ['test/support/redis-tripwire.ts'] };
 
 /**
  * PostgreSQL-only mode (REDIS_URL unset): the real API and worker processes boot, serve and
@@ -17,15 +16,12 @@ describe('PostgreSQL-only mode opens no Redis connection', () => {
   const env = (extra: Record<string, string>) => ({
     REDIS_URL: '',
     CACHE_REDIS_URL: '',
-    // Loaded before the app's own `-r ts-node/register`, so it brings its own.
-    NODE_OPTIONS:
-      `${process.env.NODE_OPTIONS ?? ''} --require ts-node/register/transpile-only --require ${TRIPWIRE}`.trim(),
     ...extra,
   });
 
   it('the API: ready with PostgreSQL alone, no redis check or metric, no Redis client or socket', async () => {
     const port = await freePort();
-    const api = new AppProcess('api', env({ PORT: String(port), API_WORKERS: '1' }));
+    const api = new AppProcess('api', env({ PORT: String(port), API_WORKERS: '1' }), TRIPWIRE);
     try {
       await api.waitFor(`http://127.0.0.1:${port}/health/ready`);
       const ready = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as {
@@ -67,7 +63,7 @@ describe('PostgreSQL-only mode opens no Redis connection', () => {
 
   it('the worker: ready with PostgreSQL alone, no Redis client or socket', async () => {
     const port = await freePort();
-    const worker = new AppProcess('worker', env({ WORKER_HEALTH_PORT: String(port) }));
+    const worker = new AppProcess('worker', env({ WORKER_HEALTH_PORT: String(port) }), TRIPWIRE);
     try {
       await worker.waitFor(`http://127.0.0.1:${port}/health/ready`);
     } finally {
@@ -81,10 +77,11 @@ describe('PostgreSQL-only mode opens no Redis connection', () => {
     'the tripwire reports a Redis client when REDIS_URL is set',
     async () => {
       const port = await freePort();
-      const api = new AppProcess('api', {
-        ...env({ PORT: String(port), API_WORKERS: '1' }),
-        REDIS_URL: e2eRedisUrl!,
-      });
+      const api = new AppProcess(
+        'api',
+        { ...env({ PORT: String(port), API_WORKERS: '1' }), REDIS_URL: e2eRedisUrl! },
+        TRIPWIRE,
+      );
       try {
         await api.waitFor(`http://127.0.0.1:${port}/health/ready`);
       } finally {

@@ -159,7 +159,7 @@ describe('app processes', () => {
     api.resumeOutput();
     const exit = await api.exited;
     const ids = new Set(
-      api.text
+      api.stdout
         .split('\n')
         .filter((line) => line.startsWith('{'))
         .map((line) => (JSON.parse(line) as { requestId?: string }).requestId)

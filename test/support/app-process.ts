@@ -26,7 +26,9 @@ export interface AppProcessOptions {
 
 /** One real app process (API or worker) run from the TypeScript sources, as `npm run start:dev` would. */
 export class AppProcess {
+  /** stdout and stderr as they arrived, interleaved. */
   readonly output: string[] = [];
+  private readonly stdoutChunks: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
 
@@ -51,7 +53,10 @@ export class AppProcess {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    this.child.stdout!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      this.output.push(chunk.toString());
+      this.stdoutChunks.push(chunk.toString());
+    });
     this.child.stderr!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
     this.exited = new Promise((done) =>
       this.child.once('exit', (code, signal) => done({ code, signal })),
@@ -64,6 +69,11 @@ export class AppProcess {
 
   get text(): string {
     return this.output.join('');
+  }
+
+  /** stdout alone: whole log lines, never cut by what stderr wrote meanwhile. */
+  get stdout(): string {
+    return this.stdoutChunks.join('');
   }
 
   /**
